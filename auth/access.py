@@ -1,0 +1,34 @@
+"""Who may see what: the visibility levels of ARCHITECTURE.md applied to people on this node."""
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+
+from auth.models import User
+
+#: Until peers exist, `network` content is readable by anyone signed in here, like `internal`.
+SIGNED_IN_LEVELS = ("internal", "network", "public")
+
+
+def can_see(actor: User | None, visibility: str, author_id: int | None) -> bool:
+    """Whether this person (None: an anonymous visitor) may read an object."""
+    if visibility == "public":
+        return True
+    if actor is None:
+        return False
+    if visibility == "private":
+        return actor.id == author_id
+    return visibility in SIGNED_IN_LEVELS
+
+
+def visible_clause(actor: User | None, visibility: InstrumentedAttribute,
+                   author_id: InstrumentedAttribute) -> ColumnElement[bool]:
+    """The same rule as can_see, as a SQL condition, so lists and counts never include hidden objects."""
+    if actor is None:
+        return visibility == "public"
+    return or_(visibility.in_(SIGNED_IN_LEVELS), (visibility == "private") & (author_id == actor.id))
+
+
+def admin_clause(actor: User | None) -> ColumnElement[bool]:
+    """True in SQL only for administrators."""
+    return true() if actor is not None and actor.is_admin else false()

@@ -1,0 +1,1 @@
+"""knet: a knowledge network node for municipalities."""

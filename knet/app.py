@@ -1,0 +1,58 @@
+"""The app factory: it wires the node together and does nothing else."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+import auth
+import wiki
+from knet import api, config, errors, i18n, views
+from knet.api import csrf
+from knet.db import db, migrate
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: Feature packages, in the order they are wired; each has init_app(app) and a `commands` list.
+FEATURES = (auth, wiki)
+
+
+def create_app(instance: str | os.PathLike | None = None, overrides: dict | None = None) -> Flask:
+    """Build a node from its instance directory (or KNET_INSTANCE)."""
+    where = config.resolve_instance(instance)
+    settings = config.load(where)
+    app = Flask("knet", instance_path=str(where.path), static_folder="static")
+    body_limit = settings["max_body_bytes"]
+    app.config.update(
+        KNET=settings,
+        SECRET_KEY=settings["secret_key"],
+        SQLALCHEMY_DATABASE_URI=settings["database"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # The page body limit is checked by the services; the request may carry a little more.
+        MAX_CONTENT_LENGTH=body_limit + 64 * 1024,
+        MAX_FORM_MEMORY_SIZE=body_limit + 64 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=str(settings["url"]).startswith("https:"),
+    )
+    app.json.sort_keys = False
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(views.bp)
+    api.register_api(app, api.bp)
+    for feature in FEATURES:
+        feature.init_app(app)
+    return app
+
+
+def feature_commands():
+    """The CLI commands and groups that feature packages contribute."""
+    for feature in FEATURES:
+        yield from feature.commands

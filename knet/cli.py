@@ -1,0 +1,104 @@
+"""The `knet` command: set up, run and upgrade a node."""
+from __future__ import annotations
+
+import secrets
+import sys
+
+import click
+import flask_migrate
+import tomli_w
+from flask.cli import ScriptInfo, with_appcontext
+
+from knet import config
+from knet.app import MIGRATIONS, create_app, feature_commands
+from knet.commands import chosen_instance, instance_option
+from knet.errors import KnetError
+
+
+class KnetGroup(click.Group):
+    """Turns expected failures into one sentence on standard error and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (KnetError, config.ConfigError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=KnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Run and administer a knet node."""
+
+
+def _load_app():
+    return create_app(chosen_instance())
+
+
+@main.command()
+@click.option("--instance", "instance_dir", envvar="KNET_INSTANCE", required=True,
+              type=click.Path(file_okay=False), help="Directory to create for the node (or $KNET_INSTANCE).")
+@click.option("--name", required=True, help="The municipality's name, as people should see it.")
+@click.option("--url", required=True, help="The public address of the node, e.g. https://knet.example.gr.")
+@click.option("--database", help="SQLAlchemy database URL (default: SQLite inside the instance directory).")
+@click.option("--language", type=click.Choice(config.LANGUAGES), default="el", show_default=True,
+              help="Default language of the node's pages.")
+def init(instance_dir: str, name: str, url: str, database: str | None, language: str) -> None:
+    """Create a new node: instance directory, knet.toml with a fresh secret, and the database schema."""
+    where = config.resolve_instance(instance_dir)
+    if where.config_file.exists():
+        raise click.ClickException(f"{where.config_file} already exists; knet init never overwrites an instance.")
+    settings = {"name": name, "url": url.rstrip("/"), "secret_key": secrets.token_urlsafe(48),
+                "default_language": language}
+    if database:
+        settings["database"] = database
+    where.path.mkdir(parents=True, exist_ok=True)
+    where.config_file.write_text(tomli_w.dumps(settings), encoding="utf-8")
+    where.config_file.chmod(0o600)
+    try:
+        app = create_app(where.path)
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(MIGRATIONS))
+    except Exception as exc:
+        where.config_file.unlink()
+        raise click.ClickException(f"Could not create the database: {exc}") from exc
+    click.echo(f"Created the node '{name}' in {where.path}.")
+    click.echo(f"Next: knet user create-admin --instance {where.path} --username admin")
+
+
+@main.command()
+@instance_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks (never in production).")
+def run(host: str, port: int, debug: bool) -> None:
+    """Serve the node with the development server (use gunicorn in production)."""
+    app = _load_app()
+    click.echo(f"Serving {app.config['KNET']['name']} on http://{host}:{port}/ (press Ctrl+C to stop).")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command()
+@instance_option
+@with_appcontext
+def upgrade() -> None:
+    """Apply every pending migration to the database."""
+    flask_migrate.upgrade(directory=str(MIGRATIONS))
+    click.echo("The database schema is up to date.")
+
+
+for command in feature_commands():
+    main.add_command(command)
+
+
+def cli(argv: list[str] | None = None, standalone: bool = True):
+    """Entry point that gives every command a way to build the app for its instance."""
+    return main.main(args=argv, obj=ScriptInfo(create_app=_load_app), standalone_mode=standalone)
+
+
+def entry() -> None:
+    cli(sys.argv[1:])

@@ -1,0 +1,29 @@
+"""The wiki: pages with revisions, diffs, links and backlinks."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from knet.api import add_openapi, register_api
+from knet.views import add_home_panel, add_nav_link
+from wiki import api, openapi, routes, services
+
+commands = ()
+
+
+def _recent_pages_panel() -> Markup:
+    actor = current_user if current_user.is_authenticated else None
+    pages, total = services.list_pages(actor, 1, 10)
+    return Markup(render_template("wiki/_home_panel.html", pages=pages, total=total))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(routes.bp)
+    register_api(app, api.bp)
+    add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
+    add_nav_link(app, "wiki.index", _l("Pages"))
+    add_nav_link(app, "wiki.recent", _l("Recent changes"))
+    add_nav_link(app, "wiki.create", _l("New page"))
+    add_home_panel(app, _recent_pages_panel)

@@ -1,0 +1,48 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+LANGUAGE_CHOICES = [("el", _l("Greek")), ("en", _l("English"))]
+VISIBILITY_CHOICES = [
+    ("internal", _l("Internal: staff of this municipality")),
+    ("network", _l("Network: staff of every federated municipality")),
+    ("public", _l("Public: anyone, under an open licence")),
+    ("private", _l("Private: only me")),
+]
+LICENCE_CHOICES = [
+    ("CC-BY-4.0", _l("CC BY 4.0 (attribution)")),
+    ("CC0-1.0", _l("CC0 (public domain)")),
+    ("all-rights-reserved", _l("All rights reserved (internal material)")),
+]
+
+
+class PageForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Text (Markdown)"), render_kw={"rows": 18, "spellcheck": "true"})
+    summary = StringField(_l("Edit summary"), validators=[Optional(), Length(max=500)])
+    language = SelectField(_l("Language of the page"), choices=LANGUAGE_CHOICES)
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=1100)])
+    visibility = SelectField(_l("Who can read it"), choices=VISIBILITY_CHOICES, default="internal")
+    licence = SelectField(_l("Licence"), choices=LICENCE_CHOICES, default="CC-BY-4.0")
+    base_revision = HiddenField()
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
+
+    def tag_list(self) -> list[str]:
+        return [tag for tag in (self.tags.data or "").split(",") if tag.strip()]
+
+
+class RenameForm(FlaskForm):
+    title = StringField(_l("New title"), validators=[DataRequired(), Length(max=200)])
+    summary = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class RevisionForm(FlaskForm):
+    """A POST naming one revision (revert)."""
+
+    revision = IntegerField(validators=[DataRequired()])
+
+
+class ActionForm(FlaskForm):
+    """A POST that carries only its CSRF token (delete, restore)."""

@@ -1,0 +1,355 @@
+"""What people do with wiki pages. Services take the acting person and flush; callers commit."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import delete, func, select
+
+from auth.access import can_see, visible_clause
+from auth.models import User
+from knet import markup
+from knet.config import LANGUAGES, LICENCES, VISIBILITIES
+from knet.db import db, utcnow
+from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
+from wiki.models import Link, Page, Redirect, Revision, Tag, page_tags
+from wiki.slugs import MAX_LENGTH as MAX_TITLE, slugify
+
+logger = logging.getLogger(__name__)
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+MAX_SUMMARY = 500
+OPEN_LICENCES = ("CC-BY-4.0", "CC0-1.0")
+
+
+@dataclass
+class PageInput:
+    """What a person submits for a page; every field is checked by `validate`."""
+
+    title: str
+    body: str
+    language: str = "el"
+    tags: list[str] | tuple[str, ...] = ()
+    visibility: str = "internal"
+    licence: str = "CC-BY-4.0"
+    summary: str = ""
+
+
+class EditConflict(Conflict):
+    """Someone saved the page after the revision the editor started from."""
+
+    def __init__(self, page: Page, base_revision: int) -> None:
+        super().__init__(
+            f"The page was changed by someone else (now revision {page.revision}) after you started "
+            f"editing revision {base_revision}. Your text was not saved.",
+            current_revision=page.revision,
+        )
+        self.page = page
+        self.base_revision = base_revision
+
+
+def page_path(slug: str) -> str:
+    """The address of a page on this node (the wiki.view route)."""
+    return "/wiki/" + quote(slug)
+
+
+def new_page_path(title: str) -> str:
+    """The address that offers to create a page with this title (the wiki.create route)."""
+    return "/pages/new?" + urlencode({"title": title})
+
+
+def validate(data: PageInput, max_body_bytes: int) -> PageInput:
+    """Check and normalise a page's fields, or raise Invalid/TooLarge with a sentence naming the field."""
+    title = " ".join((data.title or "").split())
+    if not title:
+        raise Invalid("The title is empty.", field="title")
+    if len(title) > MAX_TITLE:
+        raise Invalid(f"The title is longer than {MAX_TITLE} characters.", field="title")
+    if not slugify(title):
+        raise Invalid("The title needs at least one letter or digit.", field="title")
+    if len(data.body.encode("utf-8")) > max_body_bytes:
+        raise TooLarge(f"The text is larger than this node's limit of {max_body_bytes // 1024} KiB.", field="body")
+    if data.language not in LANGUAGES:
+        raise Invalid(f"The language must be one of {', '.join(LANGUAGES)}.", field="language")
+    if data.visibility not in VISIBILITIES:
+        raise Invalid(f"The visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility")
+    if data.licence not in LICENCES:
+        raise Invalid(f"The licence must be one of {', '.join(LICENCES)}.", field="licence")
+    if data.visibility == "public" and data.licence not in OPEN_LICENCES:
+        raise Invalid("Public pages need an open licence (CC BY 4.0 or CC0).", field="licence")
+    tags = normalise_tags(data.tags)
+    if len(data.summary) > MAX_SUMMARY:
+        raise Invalid(f"The edit summary is longer than {MAX_SUMMARY} characters.", field="summary")
+    return PageInput(title, data.body, data.language, tags, data.visibility, data.licence, data.summary.strip())
+
+
+def normalise_tags(tags) -> list[str]:
+    names: dict[str, None] = {}
+    for raw in tags:
+        if not isinstance(raw, str):
+            raise Invalid("Each tag must be text.", field="tags")
+        name = " ".join(raw.split()).lower()
+        if len(name) > MAX_TAG_LENGTH:
+            raise Invalid(f"A tag is longer than {MAX_TAG_LENGTH} characters: '{name[:20]}…'.", field="tags")
+        if name:
+            names.setdefault(name, None)
+    if len(names) > MAX_TAGS:
+        raise Invalid(f"A page can have at most {MAX_TAGS} tags.", field="tags")
+    return list(names)
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) -> tuple[Page, str | None]:
+    """The page at a slug (following a rename's redirect) and the old slug if one was followed."""
+    page, redirected_from = Page.by_slug(slug), None
+    if page is None:
+        redirect = db.session.get(Redirect, slug)
+        if redirect is not None:
+            page, redirected_from = redirect.page, slug
+    if page is None or not can_see(actor, page.visibility, page.author_id):
+        raise NotFound("There is no page at this address, or you may not see it.")
+    if page.deleted_at is not None and not (include_deleted and actor is not None and actor.is_admin):
+        raise NotFound("This page has been deleted.")
+    return page, redirected_from
+
+
+def get_revision(page: Page, number: int) -> Revision:
+    revision = db.session.scalar(select(Revision).where(Revision.page_id == page.id, Revision.number == number))
+    if revision is None:
+        raise NotFound(f"Page '{page.title}' has no revision {number}.")
+    return revision
+
+
+def _listed(actor: User | None):
+    return (Page.deleted_at.is_(None), visible_clause(actor, Page.visibility, Page.author_id))
+
+
+def list_pages(actor: User | None, page: int, per_page: int) -> tuple[list[Page], int]:
+    """The pages this person may see, newest change first, and how many there are."""
+    conditions = _listed(actor)
+    total = db.session.scalar(select(func.count(Page.id)).where(*conditions))
+    rows = db.session.scalars(select(Page).where(*conditions).order_by(Page.updated_at.desc(), Page.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total
+
+
+def recent_changes(actor: User | None, page: int, per_page: int, *, tag: str | None = None,
+                   language: str | None = None) -> tuple[list[Revision], int]:
+    """Revisions of visible pages, newest first, optionally of one tag or language."""
+    query = select(Revision).join(Revision.page).where(*_listed(actor))
+    if tag:
+        query = query.where(Page.tags.any(Tag.name == tag.strip().lower()))
+    if language:
+        query = query.where(Page.language == language)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(Revision.created_at.desc(), Revision.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page))
+    return list(rows), total
+
+
+def backlinks(page: Page, actor: User | None) -> list[Page]:
+    """Visible pages whose text links to this page, under its title now or under an old one."""
+    slugs = [page.slug, *db.session.scalars(select(Redirect.slug).where(Redirect.page_id == page.id))]
+    query = (select(Page).join(Link, Link.source_id == Page.id)
+             .where(Link.target_slug.in_(slugs), Page.id != page.id, *_listed(actor)).order_by(Page.title))
+    return list(db.session.scalars(query).unique())
+
+
+def deleted_pages(actor: User) -> list[Page]:
+    """Deleted pages, for an administrator to restore."""
+    _require_admin(actor)
+    return list(db.session.scalars(select(Page).where(Page.deleted_at.is_not(None)).order_by(Page.deleted_at.desc())))
+
+
+def all_tags() -> list[str]:
+    return list(db.session.scalars(select(Tag.name).join(page_tags).distinct().order_by(Tag.name)))
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Page:
+    """Create a page with its first revision."""
+    _require_signed_in(actor)
+    data = validate(data, max_body_bytes)
+    slug = slugify(data.title)
+    _require_free(slug)
+    page = Page(slug=slug, title=data.title, language=data.language, visibility=data.visibility,
+                licence=data.licence, author=actor, revision=0)
+    page.tags = _tags(data.tags)
+    db.session.add(page)
+    _add_revision(page, actor, data.title, data.body, data.summary)
+    _rerender_linking_pages([slug])
+    logger.info("%s created page %s", actor.username, slug)
+    return page
+
+
+def update_page(actor: User | None, page: Page, data: PageInput, base_revision: int, max_body_bytes: int) -> Page:
+    """Save a new revision, refusing a stale base revision; a new title renames the page."""
+    _require_editor(actor, page)
+    data = validate(data, max_body_bytes)
+    if base_revision != page.revision:
+        raise EditConflict(page, base_revision)
+    old_slug = page.slug
+    if data.title != page.title:
+        _move(page, data.title)
+    page.language, page.visibility, page.licence = data.language, data.visibility, data.licence
+    page.tags = _tags(data.tags)
+    _add_revision(page, actor, data.title, data.body, data.summary)
+    if page.slug != old_slug:
+        _rerender_linking_pages([old_slug, page.slug])
+    logger.info("%s saved page %s (revision %d)", actor.username, page.slug, page.revision)
+    return page
+
+
+def rename_page(actor: User | None, page: Page, new_title: str, summary: str = "") -> Page:
+    """Give a page a new title; its old address redirects to the new one."""
+    _require_editor(actor, page)
+    title = " ".join(new_title.split())
+    validate(PageInput(title, "", page.language, (), page.visibility, page.licence, summary), 1)
+    if title == page.title:
+        raise Invalid("The new title is the same as the old one.", field="title")
+    old_slug, old_title = page.slug, page.title
+    _move(page, title)
+    summary = summary or f"Renamed from “{old_title}”"
+    _add_revision(page, actor, title, page.current.body, summary)
+    _rerender_linking_pages([old_slug, page.slug])
+    logger.info("%s renamed page %s to %s", actor.username, old_slug, page.slug)
+    return page
+
+
+def revert_page(actor: User | None, page: Page, number: int) -> Page:
+    """Bring back the text of an earlier revision as a new revision."""
+    _require_editor(actor, page)
+    old = get_revision(page, number)
+    if number == page.revision:
+        raise Invalid(f"Revision {number} is already the current one.", field="revision")
+    _add_revision(page, actor, page.title, old.body, f"Reverted to revision {number}")
+    return page
+
+
+def delete_page(actor: User | None, page: Page) -> None:
+    """Hide a page from everyone; an administrator can restore it."""
+    _require_editor(actor, page)
+    if not (actor.is_admin or actor.id == page.author_id):
+        raise Forbidden("Only the page's author or an administrator may delete it.")
+    page.deleted_at = utcnow()
+    db.session.flush()
+    _rerender_linking_pages([page.slug])
+    logger.info("%s deleted page %s", actor.username, page.slug)
+
+
+def restore_page(actor: User | None, page: Page) -> None:
+    """Bring a deleted page back."""
+    _require_admin(actor)
+    if page.deleted_at is None:
+        raise Invalid("This page is not deleted.")
+    page.deleted_at = None
+    db.session.flush()
+    _rerender_linking_pages([page.slug])
+    logger.info("%s restored page %s", actor.username, page.slug)
+
+
+def preview(body: str) -> str:
+    """The sanitised HTML a body would have if saved now."""
+    return markup.render(body, _resolver(markup.wiki_link_titles(body)))
+
+
+# Internals -------------------------------------------------------------------------------------
+
+def _require_signed_in(actor: User | None) -> None:
+    if actor is None:
+        raise Unauthorized("Sign in to write in the wiki.")
+
+
+def _require_editor(actor: User | None, page: Page) -> None:
+    _require_signed_in(actor)
+    if not can_see(actor, page.visibility, page.author_id):
+        raise NotFound("There is no page at this address, or you may not see it.")
+    if page.deleted_at is not None:
+        raise Conflict("This page is deleted; an administrator can restore it first.")
+
+
+def _require_admin(actor: User | None) -> None:
+    _require_signed_in(actor)
+    if not actor.is_admin:
+        raise Forbidden("Only an administrator may do this.")
+
+
+def _require_free(slug: str, keep: Page | None = None) -> None:
+    existing = Page.by_slug(slug)
+    if existing is not None and existing is not keep:
+        if existing.deleted_at is not None:
+            raise Conflict("A deleted page has this title; an administrator can restore it.",
+                           url=page_path(existing.slug))
+        raise Conflict("A page with this title already exists.", url=page_path(existing.slug))
+    redirect = db.session.get(Redirect, slug)
+    if redirect is not None and redirect.page is not keep:
+        raise Conflict("This title is the former title of another page.", url=page_path(redirect.page.slug))
+
+
+def _move(page: Page, title: str) -> None:
+    slug = slugify(title)
+    if slug != page.slug:
+        _require_free(slug, keep=page)
+        db.session.execute(delete(Redirect).where(Redirect.slug == slug))
+        db.session.add(Redirect(slug=page.slug, page_id=page.id))
+        page.slug = slug
+    page.title = title
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    return [existing.get(name) or Tag(name=name) for name in names]
+
+
+def _add_revision(page: Page, actor: User, title: str, body: str, summary: str) -> Revision:
+    titles = markup.wiki_link_titles(body)
+    page.revision += 1
+    revision = Revision(page=page, number=page.revision, title=title, body=body, summary=summary,
+                        author=actor, html=markup.render(body, _resolver(titles, page)))
+    db.session.add(revision)
+    page.updated_at = utcnow()
+    db.session.flush()
+    db.session.execute(delete(Link).where(Link.source_id == page.id))
+    for target in {slugify(t) for t in titles} - {""}:
+        db.session.add(Link(source_id=page.id, target_slug=target))
+    db.session.flush()
+    db.session.expire(page, ["current"])
+    return revision
+
+
+def _resolver(titles: list[str], this_page: Page | None = None) -> markup.LinkResolver:
+    """Resolve the link targets of one text with two queries, not one per link."""
+    slugs = {slugify(title) for title in titles} - {""}
+    live = set(db.session.scalars(select(Page.slug).where(Page.slug.in_(slugs), Page.deleted_at.is_(None))))
+    if this_page is not None and this_page.slug in slugs:
+        live.add(this_page.slug)
+    moved = dict(db.session.execute(
+        select(Redirect.slug, Page.slug).join(Page, Redirect.page_id == Page.id)
+        .where(Redirect.slug.in_(slugs - live), Page.deleted_at.is_(None))).all())
+
+    def resolve(title: str) -> markup.WikiTarget:
+        slug = slugify(title)
+        if slug in live:
+            return markup.WikiTarget(page_path(slug), True)
+        if slug in moved:
+            return markup.WikiTarget(page_path(moved[slug]), True)
+        return markup.WikiTarget(new_page_path(title), False)
+
+    return resolve
+
+
+def _rerender_linking_pages(slugs: list[str]) -> None:
+    """A page appeared, moved or went: links to it in other pages' current text change colour."""
+    db.session.flush()
+    sources = db.session.scalars(select(Page).join(Link, Link.source_id == Page.id)
+                                 .where(Link.target_slug.in_(slugs)).distinct())
+    for page in sources:
+        current = page.current
+        current.html = markup.render(current.body, _resolver(markup.wiki_link_titles(current.body), page))
+    db.session.flush()
