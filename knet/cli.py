@@ -11,6 +11,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from knet import config
 from knet.app import MIGRATIONS, create_app, feature_commands
+from knet.db import db
 from knet.commands import chosen_instance, instance_option
 from knet.errors import KnetError
 
@@ -58,6 +59,7 @@ def init(instance_dir: str, name: str, url: str, database: str | None, language:
         app = create_app(where.path)
         with app.app_context():
             flask_migrate.upgrade(directory=str(MIGRATIONS))
+            db.engine.dispose()
     except Exception as exc:
         where.config_file.unlink()
         raise click.ClickException(f"Could not create the database: {exc}") from exc
@@ -77,12 +79,12 @@ def run(host: str, port: int, debug: bool) -> None:
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 
 
-@main.group()
-def db() -> None:
+@main.group("db")
+def db_group() -> None:
     """Database schema commands."""
 
 
-@db.command()
+@db_group.command()
 @instance_option
 @with_appcontext
 def upgrade() -> None:
