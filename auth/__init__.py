@@ -15,6 +15,7 @@ login_manager.login_view = "auth.sign_in"
 login_manager.login_message = _l("Please sign in to see this page.")
 
 commands = (user,)
+demo_content = None
 
 
 @login_manager.user_loader

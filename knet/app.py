@@ -1,20 +1,25 @@
-"""The app factory: it wires the node together and does nothing else."""
+"""The app factory, which only wires the node together, and the other places that know every feature."""
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask
 
 import auth
+import auth.models
+import auth.services
 import wiki
 from knet import api, config, errors, i18n, views
 from knet.api import csrf
 from knet.db import db, migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DEMO_CREDENTIALS = "demo-credentials.txt"
 
-#: Feature packages, in the order they are wired; each has init_app(app) and a `commands` list.
+#: Feature packages, in the order they are wired; each has init_app(app), a `commands` list and
+#: `demo_content(admin, max_body_bytes)` (or None) that fills a demonstration node.
 FEATURES = (auth, wiki)
 
 
@@ -56,3 +61,27 @@ def feature_commands():
     """The CLI commands and groups that feature packages contribute."""
     for feature in FEATURES:
         yield from feature.commands
+
+
+def prepare_demo(app: Flask) -> tuple[str, str]:
+    """Give a demonstration node its administrator and every feature's sample content.
+
+    Returns the administrator's username and password; the password is generated once and kept in
+    the instance directory (readable only by its owner) so that each start can show it again."""
+    credentials = Path(app.instance_path) / DEMO_CREDENTIALS
+    if credentials.exists():
+        username, password = credentials.read_text(encoding="utf-8").split("\n", 1)
+        password = password.strip()
+    else:
+        username, password = "admin", secrets.token_urlsafe(12)
+    admin = auth.models.User.by_username(username)
+    if admin is None:
+        admin = auth.services.create_local_user(username, password, role="admin", display_name="Διαχειριστής")
+        credentials.write_text(f"{username}\n{password}\n", encoding="utf-8")
+        credentials.chmod(0o600)
+    limit = app.config["KNET"]["max_body_bytes"]
+    for feature in FEATURES:
+        if feature.demo_content:
+            feature.demo_content(admin, limit)
+    db.session.commit()
+    return username, password

@@ -10,7 +10,7 @@ import tomli_w
 from flask.cli import ScriptInfo, with_appcontext
 
 from knet import config
-from knet.app import MIGRATIONS, create_app, feature_commands
+from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, instance_option
 from knet.errors import KnetError
@@ -65,6 +65,30 @@ def init(instance_dir: str, name: str, url: str, database: str | None, language:
         raise click.ClickException(f"Could not create the database: {exc}") from exc
     click.echo(f"Created the node '{name}' in {where.path}.")
     click.echo(f"Next: knet user create-admin --instance {where.path} --username admin")
+
+
+@main.command()
+@click.option("--instance", "instance_dir", envvar="KNET_INSTANCE", default="instance/demo", show_default=True,
+              type=click.Path(file_okay=False), help="Directory of the demonstration node (created if missing).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Prepare the node and its sample content, then stop.")
+@click.pass_context
+def demo(ctx: click.Context, instance_dir: str, host: str, port: int, no_serve: bool) -> None:
+    """Start a demonstration node with sample Greek and English pages (created on first use)."""
+    where = config.resolve_instance(instance_dir)
+    if not where.config_file.exists():
+        ctx.invoke(init, instance_dir=instance_dir, name="Δήμος Επίδειξης", url=f"http://{host}:{port}",
+                   database=None, language="el")
+    app = create_app(where.path)
+    with app.app_context():
+        flask_migrate.upgrade(directory=str(MIGRATIONS))
+        username, password = prepare_demo(app)
+    click.echo(f"Sign in as '{username}' with the password '{password}' (kept in {where.path}).")
+    if no_serve:
+        return
+    click.echo(f"The demonstration node is at http://{host}:{port}/ (press Ctrl+C to stop).")
+    app.run(host=host, port=port)
 
 
 @main.command()

@@ -8,9 +8,11 @@ from markupsafe import Markup
 
 from knet.api import add_openapi, register_api
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, openapi, routes, services
+from wiki import api, demo, openapi, routes, services
 
 commands = ()
+#: Fills a demonstration node with sample pages.
+demo_content = demo.seed
 
 
 def _recent_pages_panel() -> Markup:

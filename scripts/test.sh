@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install everything the tests need and run the whole suite on SQLite, then on PostgreSQL.
+# As root it installs the Debian packages itself; otherwise it names the ones that are missing.
+# Extra arguments go to pytest, e.g. -x or -k wiki.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(postgresql chromium fonts-dejavu-core wrk)
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "The tests need these Debian packages; install them first:" >&2
+    echo "  sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+bash scripts/install.sh --test
+echo "== Test suite on SQLite"
+.venv/bin/python -m pytest --database sqlite "$@"
+echo "== Test suite on PostgreSQL"
+.venv/bin/python -m pytest --database postgresql "$@"

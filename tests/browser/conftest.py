@@ -1,0 +1,174 @@
+"""Fixtures that drive a real headless Chromium against a live node.
+
+Nothing is downloaded: Debian's Chromium is launched through Playwright's bundled driver.
+If Chromium cannot start, the browser tests fail (they are never skipped).
+"""
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+]
+
+
+def _chromium() -> str:
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    pytest.fail(f"Chromium is not installed (looked for {', '.join(CHROMIUM_CANDIDATES)}); "
+                "install Debian's chromium package. Never run `playwright install`.")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The test's node, served over real HTTP on 127.0.0.1."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.host = "127.0.0.1"
+        self.port = _free_port()
+        self.server = make_server(self.host, self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="knet-live-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    """Serve the test's node on a free port; `live_server('/pages/')` is a full URL."""
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    """One headless Chromium for the whole session; failing to launch it fails the tests."""
+    executable = _chromium()
+    try:
+        browser = playwright_driver.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:  # noqa: BLE001 - any launch failure must fail, not skip
+        pytest.fail(f"Chromium at {executable} could not be launched: {exc}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(locale="el-GR", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    """A fresh tab in a fresh browser context (no cookies shared between tests)."""
+    return context.new_page()
+
+
+@pytest.fixture
+def browser_sign_in(live_server):
+    """Sign a person in through the real form (by mouse-free Playwright fills; not a keyboard test)."""
+
+    def do(page, user, password: str = PASSWORD) -> None:
+        page.goto(live_server("/sign-in"))
+        page.fill("#username", user.username)
+        page.fill("#password", password)
+        page.press("#password", "Enter")
+        page.wait_for_load_state()
+        assert not re.search(r"/sign-in", page.url), page.content()
+
+    return do
+
+
+# Keyboard helpers -----------------------------------------------------------------------------
+
+_DESCRIBE_ACTIVE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return '<body>';
+  const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60);
+  return `<${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.name ? ' name=' + el.name : ''}> ${text}`;
+}"""
+
+_ACTIVE_MATCHES = """([selector, text]) => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  if (selector && !el.matches(selector)) return false;
+  if (text !== null) {
+    const label = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
+    if (!label.includes(text)) return false;
+  }
+  return true;
+}"""
+
+
+def focused(page) -> str:
+    """A short description of the focused element, for failure messages."""
+    return page.evaluate(_DESCRIBE_ACTIVE)
+
+
+def tab_to(page, selector: str | None = None, text: str | None = None, *, max_tabs: int = 60,
+           backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches `selector` and contains `text`.
+
+    Fails after `max_tabs` presses, listing the focus path, so a keyboard trap or a missing
+    control is reported rather than hanging.
+    """
+    key = "Shift+Tab" if backwards else "Tab"
+    path = []
+    for _ in range(max_tabs):
+        page.keyboard.press(key)
+        if page.evaluate(_ACTIVE_MATCHES, [selector, text]):
+            return
+        path.append(focused(page))
+    pytest.fail(f"No element matching {selector!r} with text {text!r} after {max_tabs} presses of {key} "
+                f"on {page.url}. Focus went: " + " → ".join(path))
+
+
+def activate(page, key: str = "Enter") -> None:
+    """Press Enter (or Space) on the focused control and wait for the next page to load."""
+    with page.expect_navigation():
+        page.keyboard.press(key)
+    page.wait_for_load_state()
