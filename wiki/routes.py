@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from knet.db import db
+from knet.errors import Conflict, Invalid, KnetError, TooLarge
 from wiki import services
 from wiki.diff import diff_lines, has_changes
 from wiki.forms import ActionForm, PageForm, RenameForm, RevisionForm
@@ -48,11 +49,23 @@ def create():
         if form.preview.data:
             preview = services.preview(form.body.data or "")
         else:
-            page = services.create_page(current_user, _input(form), _limit())
+            try:
+                page = services.create_page(current_user, _input(form), _limit())
+            except (Invalid, Conflict, TooLarge) as exc:
+                db.session.rollback()
+                return _refused(form, exc, page=None)
             db.session.commit()
             flash(_("The page was created."), "success")
             return redirect(url_for("wiki.view", slug=page.slug))
     return render_template("wiki/edit.html", form=form, page=None, preview=preview), 400 if form.errors else 200
+
+
+def _refused(form: PageForm, exc: KnetError, page):
+    """Show the form again with the person's text and the reason it was not saved."""
+    field = getattr(form, str(exc.extra.get("field", "")), None) or form.title
+    field.errors = [*field.errors, exc.message]
+    existing = exc.extra.get("url") if isinstance(exc, Conflict) else None
+    return render_template("wiki/edit.html", form=form, page=page, preview=None, existing_url=existing), exc.status
 
 
 @bp.get("/wiki/<slug>")
@@ -81,9 +94,13 @@ def edit(slug: str):
             try:
                 services.update_page(current_user, page, _input(form), base, _limit())
             except EditConflict as exc:
+                db.session.rollback()
                 conflict = _conflict(page, exc.base_revision)
                 form.base_revision.data = page.revision
                 status = 409
+            except (Invalid, Conflict, TooLarge) as exc:
+                db.session.rollback()
+                return _refused(form, exc, page=page)
             else:
                 db.session.commit()
                 flash(_("Your changes were saved."), "success")
