@@ -6,7 +6,11 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from knet.db import db
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +102,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
         return _render(exc.code or 500, exc.name, _http_detail(exc))
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def handle_race(exc: Exception):
+        # Two people saved the same thing at the same moment; the database kept the first.
+        db.session.rollback()
+        logger.warning("Concurrent change refused on %s %s: %s", request.method, request.path, exc)
+        return _render(409, "Conflict", _("Someone else saved a change at the same moment. Reload and try again; "
+                                          "nothing of yours was saved."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
