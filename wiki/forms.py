@@ -1,19 +1,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice as _Choice
 from wtforms.validators import DataRequired, Length, Optional
 
-LANGUAGE_CHOICES = [("el", _l("Greek")), ("en", _l("English"))]
+LANGUAGE_CHOICES = [_Choice("el", _l("Greek")), _Choice("en", _l("English"))]
 VISIBILITY_CHOICES = [
-    ("internal", _l("Internal: staff of this municipality")),
-    ("network", _l("Network: staff of every federated municipality")),
-    ("public", _l("Public: anyone, under an open licence")),
-    ("private", _l("Private: only me")),
+    _Choice("internal", _l("Internal: staff of this municipality")),
+    _Choice("network", _l("Network: staff of every federated municipality")),
+    _Choice("public", _l("Public: anyone, under an open licence")),
+    _Choice("private", _l("Private: only me")),
 ]
 LICENCE_CHOICES = [
-    ("CC-BY-4.0", _l("CC BY 4.0 (attribution)")),
-    ("CC0-1.0", _l("CC0 (public domain)")),
-    ("all-rights-reserved", _l("All rights reserved (internal material)")),
+    _Choice("CC-BY-4.0", _l("CC BY 4.0 (attribution)")),
+    _Choice("CC0-1.0", _l("CC0 (public domain)")),
+    _Choice("all-rights-reserved", _l("All rights reserved (internal material)")),
 ]
 
 

@@ -5,7 +5,6 @@ If Chromium cannot start, the browser tests fail (they are never skipped).
 """
 from __future__ import annotations
 
-import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -45,7 +44,8 @@ class LiveServer:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.server = make_server(self.host, self.port, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="knet-live-server", daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       name="knet-live-server", daemon=True)
 
     @property
     def url(self) -> str:
@@ -108,19 +108,14 @@ def page(context):
     return context.new_page()
 
 
-@pytest.fixture
-def browser_sign_in(live_server):
-    """Sign a person in through the real form (by mouse-free Playwright fills; not a keyboard test)."""
-
-    def do(page, user, password: str = PASSWORD) -> None:
-        page.goto(live_server("/sign-in"))
-        page.fill("#username", user.username)
-        page.fill("#password", password)
+def sign_in_through_form(page, live_server: LiveServer, user, password: str = PASSWORD) -> None:
+    """Sign a person in through the real form (a setup step, not a keyboard test)."""
+    page.goto(live_server("/sign-in"))
+    page.fill("#username", user.username)
+    page.fill("#password", password)
+    with page.expect_navigation():
         page.press("#password", "Enter")
-        page.wait_for_load_state()
-        assert not re.search(r"/sign-in", page.url), page.content()
-
-    return do
+    assert "/sign-in" not in page.url, page.inner_text("main")
 
 
 # Keyboard helpers -----------------------------------------------------------------------------
