@@ -40,6 +40,8 @@ def create_local_user(username: str, password: str, *, role: str = "reader", ema
 
 def authenticate_local(username: str, password: str) -> User | None:
     """The active local account with this username and password, or None."""
+    if "\x00" in username:  # no account has one, and PostgreSQL refuses it in a query
+        return None
     user = User.by_username(username.strip())
     if user is None or not user.active or not user.password_hash or not password:
         return None

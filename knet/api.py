@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from knet.errors import Invalid
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+#: Highest page number a list accepts; beyond it the OFFSET would overflow the database's integers.
+MAX_PAGE = 1_000_000
 csrf = CSRFProtect()
 
 
@@ -65,6 +67,8 @@ def json_object(allowed: set[str], required: set[str] = frozenset()) -> dict[str
         data = json.loads(raw or b"null")
     except ValueError as exc:
         raise Invalid(f"The request body is not valid JSON: {exc}.") from exc
+    except RecursionError as exc:  # json.loads recurses once per nesting level
+        raise Invalid("The request body is nested too deeply to be a page.") from exc
     if not isinstance(data, dict):
         raise Invalid("The request body must be a JSON object.")
     unknown = sorted(set(data) - allowed)
@@ -84,8 +88,8 @@ def pagination() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", current_app.config["KNET"]["page_size"]))
     except ValueError as exc:
         raise Invalid("'page' and 'per_page' must be whole numbers.") from exc
-    if page < 1 or not 1 <= per_page <= 100:
-        raise Invalid("'page' starts at 1 and 'per_page' is between 1 and 100.")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100:
+        raise Invalid(f"'page' is between 1 and {MAX_PAGE} and 'per_page' between 1 and 100.")
     return page, per_page
 
 

@@ -11,7 +11,7 @@ import auth
 import auth.models
 import auth.services
 import wiki
-from knet import api, config, errors, i18n, views
+from knet import api, config, errors, i18n, render_cache, views
 from knet.api import csrf
 from knet.db import db, migrate
 
@@ -33,10 +33,13 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
         KNET=settings,
         SECRET_KEY=settings["secret_key"],
         SQLALCHEMY_DATABASE_URI=settings["database"],
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        # The page body limit is checked by the services; the request may carry a little more.
-        MAX_CONTENT_LENGTH=body_limit + 64 * 1024,
-        MAX_FORM_MEMORY_SIZE=body_limit + 64 * 1024,
+        # A server connection can drop between requests; a SQLite file cannot.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not str(settings["database"]).startswith("sqlite")},
+        # The services check a text's size in UTF-8 bytes and say so in a sentence. A request may
+        # carry that text escaped (a Greek letter is 6 bytes as JSON's \uXXXX or a form's %XX%XX)
+        # plus the other fields; anything beyond that is refused before it is read.
+        MAX_CONTENT_LENGTH=6 * body_limit + 64 * 1024,
+        MAX_FORM_MEMORY_SIZE=6 * body_limit + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=str(settings["url"]).startswith("https:"),
@@ -50,6 +53,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     csrf.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    render_cache.init_app(app)
     app.register_blueprint(views.bp)
     api.register_api(app, api.bp)
     for feature in FEATURES:

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import sys
 
 import click
 import flask_migrate
 import tomli_w
 from flask.cli import ScriptInfo, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from knet import config
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
@@ -52,19 +55,37 @@ def init(instance_dir: str, name: str, url: str, database: str | None, language:
                 "default_language": language}
     if database:
         settings["database"] = database
+    created_directory = not where.path.exists()
     where.path.mkdir(parents=True, exist_ok=True)
     where.config_file.write_text(tomli_w.dumps(settings), encoding="utf-8")
     where.config_file.chmod(0o600)
     try:
         app = create_app(where.path)
         with app.app_context():
-            flask_migrate.upgrade(directory=str(MIGRATIONS))
-            db.engine.dispose()
-    except Exception as exc:
+            try:
+                flask_migrate.upgrade(directory=str(MIGRATIONS))
+            finally:
+                db.engine.dispose()
+    except (SQLAlchemyError, ArgumentError) as exc:
+        # Leave nothing behind, so the same command can simply be run again.
         where.config_file.unlink()
-        raise click.ClickException(f"Could not create the database: {exc}") from exc
+        if created_directory:
+            shutil.rmtree(where.path, ignore_errors=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"Could not create the database at {_shown(settings.get('database'))}: "
+                                   f"{reason.rstrip('.')}.") from exc
     click.echo(f"Created the node '{name}' in {where.path}.")
     click.echo(f"Next: knet user create-admin --instance {where.path} --username admin")
+
+
+def _shown(database: str | None) -> str:
+    """A database URL fit for a message: without its password."""
+    if not database:
+        return "the instance directory"
+    try:
+        return make_url(database).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(database)
 
 
 @main.command()
@@ -115,6 +136,15 @@ def upgrade() -> None:
     """Apply every pending migration to the database."""
     flask_migrate.upgrade(directory=str(MIGRATIONS))
     click.echo("The database schema is up to date.")
+
+
+@db_group.command()
+@instance_option
+@click.option("-m", "--message", required=True, help="What the schema change is, in a few words.")
+@with_appcontext
+def migrate(message: str) -> None:
+    """For developers: write a new migration from the difference between the models and the database."""
+    flask_migrate.migrate(directory=str(MIGRATIONS), message=message)
 
 
 for command in feature_commands():

@@ -24,7 +24,7 @@ class KnetError(Exception):
     def __init__(self, message: str, **extra: object) -> None:
         super().__init__(message)
         self.message = message
-        self.extra = extra
+        self.extra = {name: value for name, value in extra.items() if value is not None}
 
 
 class Invalid(KnetError):

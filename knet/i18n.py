@@ -14,12 +14,14 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 babel = Babel()
 
 
+def locale_from(chosen: str | None, default: str) -> str:
+    """The visitor's choice if it is one of ours, else the node's default."""
+    return chosen if chosen in LANGUAGES else default
+
+
 def select_locale() -> str:
-    """The language of the current request: the visitor's choice, else the node's default."""
-    chosen = request.cookies.get(COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    return current_app.config["KNET"]["default_language"]
+    """The language of the current request."""
+    return locale_from(request.cookies.get(COOKIE), current_app.config["KNET"]["default_language"])
 
 
 def init_app(app: Flask) -> None:

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
+from html import unescape
+from itertools import islice
 from typing import NamedTuple
 
 import markdown
@@ -48,6 +51,7 @@ URL_SCHEMES = {"http", "https", "mailto", "data"}
 URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
 # Only raster images may come inline as data: URLs; SVG can carry script.
 RASTER_DATA_URL = re.compile(r"data:image/(?:png|gif|jpeg|webp);base64,[A-Za-z0-9+/=\s]+\Z", re.IGNORECASE)
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Zs"}
 SAFE_CLASS = re.compile(r"[A-Za-z0-9_-]+(?: [A-Za-z0-9_-]+)*\Z")
 
 
@@ -97,7 +101,9 @@ def render(source: str, resolve: LinkResolver | None = None) -> str:
     html = markdown.markdown(
         source,
         extensions=extensions,
-        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "1-6"}},
+        # Alignment as the `align` attribute, which the sanitiser keeps (it drops every `style`).
+        extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "1-6"},
+                           "tables": {"use_align_attribute": True}},
         output_format="html",
     )
     return sanitise(html)
@@ -116,9 +122,23 @@ def sanitise(html: str) -> str:
     )
 
 
+def _scheme_as_read(value: str) -> str:
+    """The start of a URL with entities decoded and whitespace, control and invisible characters removed,
+    lower-cased: browsers (old ones especially) skip such characters in a scheme, so `jav ascript:` must not pass."""
+    previous = None
+    while previous != value:
+        previous, value = value, unescape(value)
+    visible = (ch for ch in value if not (ch.isspace() or unicodedata.category(ch) in _INVISIBLE))
+    return "".join(islice(visible, 16)).lower()
+
+
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
-    if (element, attribute) in URL_ATTRIBUTES and value.strip().lower().startswith("data:"):
-        return value if element == "img" and RASTER_DATA_URL.match(value.strip()) else None
+    if (element, attribute) in URL_ATTRIBUTES:
+        url = _scheme_as_read(value)
+        if url.startswith("data:"):
+            return value if element == "img" and RASTER_DATA_URL.match(value.strip()) else None
+        if url.startswith(("javascript:", "vbscript:")):
+            return None
     if attribute == "class" and not SAFE_CLASS.match(value):
         return None
     return value

@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from knet.config import LANGUAGES
+from knet.errors import NotFound
 from knet.i18n import COOKIE
 
 bp = Blueprint("knet", __name__)
@@ -55,12 +56,17 @@ def healthz():
     return {"status": "ok"}
 
 
-@bp.post("/language")
-def set_language():
-    language = request.form.get("language")
-    response = redirect(local_path(request.form.get("next")))
-    if language in LANGUAGES:
-        response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+@bp.get("/language/<language>")
+def set_language(language: str):
+    """Remember the visitor's language in a cookie and go back.
+
+    A link rather than a form: choosing a language changes nothing on the node (it is a display
+    preference kept by the browser, like a ?lang= parameter), so it is a safe GET that needs no
+    CSRF token, and pages for anonymous visitors carry no per-visitor token or session."""
+    if language not in LANGUAGES:
+        raise NotFound(f"Unknown language '{language}'; choose one of {', '.join(LANGUAGES)}.")
+    response = redirect(local_path(request.args.get("next")))
+    response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 
 

@@ -14,7 +14,7 @@ TRANSLATIONS="knet/translations"
 POT="$TRANSLATIONS/messages.pot"
 LOCALES=(el en)
 # Keywords beyond pybabel's defaults (_, gettext, ngettext, pgettext, ...).
-# Keep in step with tests/knet/test_i18n.py.
+# tests/knet/test_i18n.py reads this line to extract exactly the same way.
 KEYWORDS=(-k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2)
 
 cd "$ROOT"
@@ -40,18 +40,18 @@ find_pybabel() {
     fi
 }
 
-pybabel() {
+run_pybabel() {
     "${PYBABEL_CMD[@]}" "$@"
 }
 
 extract() {
-    pybabel extract -F babel.cfg "${KEYWORDS[@]}" --add-comments=TRANSLATORS: \
+    run_pybabel extract -F babel.cfg "${KEYWORDS[@]}" --add-comments=TRANSLATORS: \
         --project=knet --copyright-holder="knet contributors" -o "$POT" .
     for locale in "${LOCALES[@]}"; do
         if [[ -f "$TRANSLATIONS/$locale/LC_MESSAGES/messages.po" ]]; then
-            pybabel update -i "$POT" -d "$TRANSLATIONS" -l "$locale" --ignore-obsolete
+            run_pybabel update -i "$POT" -d "$TRANSLATIONS" -l "$locale" --ignore-obsolete
         else
-            pybabel init -i "$POT" -d "$TRANSLATIONS" -l "$locale"
+            run_pybabel init -i "$POT" -d "$TRANSLATIONS" -l "$locale"
         fi
     done
     echo "Now translate the new and changed (fuzzy) messages in $TRANSLATIONS/*/LC_MESSAGES/messages.po," \
@@ -59,22 +59,31 @@ extract() {
 }
 
 compile() {
-    local po missing=0
+    local locale po mo status=0
     for locale in "${LOCALES[@]}"; do
         po="$TRANSLATIONS/$locale/LC_MESSAGES/messages.po"
         if [[ ! -f "$po" ]]; then
             echo "i18n.sh: $po is missing; run: bash scripts/i18n.sh extract" >&2
-            missing=1
+            status=1
         elif grep -q '^#,.*fuzzy' "$po"; then
-            # pybabel would silently skip a catalogue whose header is fuzzy, and fuzzy
-            # messages would show in English: refuse instead.
-            echo "i18n.sh: $po has fuzzy entries; review them and remove the 'fuzzy' flags." >&2
-            missing=1
+            # Fuzzy messages are left out of the .mo (the English text shows instead).
+            echo "i18n.sh: warning: $po has fuzzy messages; review them and remove the 'fuzzy' flag." >&2
+        fi
+        # Built afresh each time, so a stale .mo never hides a catalogue that failed to compile.
+        rm -f "$TRANSLATIONS/$locale/LC_MESSAGES/messages.mo"
+    done
+    [[ $status -eq 0 ]] || exit 1
+    # pybabel compile exits non-zero when a catalogue has errors (e.g. mismatched placeholders).
+    run_pybabel compile -d "$TRANSLATIONS" --statistics
+    for locale in "${LOCALES[@]}"; do
+        mo="$TRANSLATIONS/$locale/LC_MESSAGES/messages.mo"
+        if [[ ! -f "$mo" ]]; then
+            # pybabel skips, without failing, a catalogue whose header is marked fuzzy.
+            echo "i18n.sh: $mo was not built; is the catalogue header marked fuzzy?" >&2
+            status=1
         fi
     done
-    [[ $missing -eq 0 ]] || exit 1
-    # pybabel compile exits non-zero when a catalogue has errors (e.g. mismatched placeholders).
-    pybabel compile -d "$TRANSLATIONS" --statistics
+    return $status
 }
 
 case "${1:-}" in

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from auth import services as auth_services
 from knet.app import create_app
@@ -63,9 +64,21 @@ def instance(tmp_path, database_url) -> Path:
     return path
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh app context, as under a real server.
+
+    Without this, requests would reuse the test's app context, sharing `g` (the locale, the CSRF
+    token, the database session) from one request to the next, which hides bugs."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(instance):
     app = create_app(instance, overrides={"TESTING": True})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

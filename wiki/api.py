@@ -124,7 +124,13 @@ def diff(slug: str):
     old = services.get_revision(page, _query_int("from"))
     new = services.get_revision(page, _query_int("to"))
     return {"from": old.number, "to": new.number,
-            "unified": unified(old.body, new.body, f"{page.slug}@{old.number}", f"{page.slug}@{new.number}")}
+            "unified": unified(_ended(old.body), _ended(new.body), f"{page.slug}@{old.number}",
+                               f"{page.slug}@{new.number}")}
+
+
+def _ended(text: str) -> str:
+    # difflib joins a last line without its newline to the next diff line ("-old+new"); end every text with one.
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
 def _query_int(name: str) -> int:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from knet.db import db
+from knet.render_cache import cached_view
 from knet.errors import Conflict, Invalid, KnetError, TooLarge
 from wiki import services
 from wiki.diff import diff_lines, has_changes
@@ -70,11 +71,16 @@ def _refused(form: PageForm, exc: KnetError, page):
 
 @bp.get("/wiki/<slug>")
 def view(slug: str):
+    return cached_view(lambda: _render_view(slug))
+
+
+def _render_view(slug: str):
     page, redirected_from = services.get_page(slug, _actor(), include_deleted=True)
     if redirected_from:
         flash(_("You were redirected from “%(old)s”, the page's former address.", old=redirected_from), "info")
         return redirect(url_for("wiki.view", slug=page.slug), 301)
-    return render_template("wiki/page.html", page=page, revision=page.current, action_form=ActionForm())
+    action_form = ActionForm() if current_user.is_authenticated else None
+    return render_template("wiki/page.html", page=page, revision=page.current, action_form=action_form)
 
 
 @bp.route("/wiki/<slug>/edit", methods=["GET", "POST"])
@@ -82,8 +88,8 @@ def view(slug: str):
 def edit(slug: str):
     page, _redirected = services.get_page(slug, current_user)
     current = page.current
-    form = PageForm(obj=page, body=current.body, tags=", ".join(page.tag_names), base_revision=page.revision,
-                    summary="")
+    form = PageForm(title=page.title, body=current.body, language=page.language, visibility=page.visibility,
+                    licence=page.licence, tags=", ".join(page.tag_names), base_revision=page.revision)
     preview = conflict = None
     status = 200
     if form.validate_on_submit():
@@ -210,4 +216,4 @@ def recent():
     language = request.args.get("language") or None
     revisions, total = services.recent_changes(_actor(), _page_number(), per_page, tag=tag, language=language)
     return render_template("wiki/recent.html", revisions=revisions, total=total, page=_page_number(),
-                           per_page=per_page, tag=tag, language=language, tags=services.all_tags())
+                           per_page=per_page, tag=tag, language=language, tags=services.all_tags(_actor()))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -22,6 +23,7 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 500
 OPEN_LICENCES = ("CC-BY-4.0", "CC0-1.0")
+MAX_PAGE_NUMBER = 1_000_000
 
 
 @dataclass
@@ -60,8 +62,21 @@ def new_page_path(title: str) -> str:
     return "/pages/new?" + urlencode({"title": title})
 
 
+#: Characters no database column can hold: NUL (PostgreSQL refuses it) and halves of surrogate pairs
+#: (not encodable as UTF-8), which JSON escapes such as "\u0000" and "\ud800" can carry.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _require_storable(value: str, field: str) -> None:
+    if UNSTORABLE.search(value):
+        raise Invalid(f"The {field} contains a character that cannot be stored (NUL or an unpaired surrogate).",
+                      field=field)
+
+
 def validate(data: PageInput, max_body_bytes: int) -> PageInput:
     """Check and normalise a page's fields, or raise Invalid/TooLarge with a sentence naming the field."""
+    for field in ("title", "body", "summary"):
+        _require_storable(getattr(data, field) or "", field)
     title = " ".join((data.title or "").split())
     if not title:
         raise Invalid("The title is empty.", field="title")
@@ -69,7 +84,10 @@ def validate(data: PageInput, max_body_bytes: int) -> PageInput:
         raise Invalid(f"The title is longer than {MAX_TITLE} characters.", field="title")
     if not slugify(title):
         raise Invalid("The title needs at least one letter or digit.", field="title")
-    if len(data.body.encode("utf-8")) > max_body_bytes:
+    # Browsers send a textarea's lines ending in CR LF; store one kind of line ending, or every diff
+    # between a revision saved from a form and one saved through the API would change every line.
+    body = data.body.replace("\r\n", "\n").replace("\r", "\n")
+    if len(body.encode("utf-8")) > max_body_bytes:
         raise TooLarge(f"The text is larger than this node's limit of {max_body_bytes // 1024} KiB.", field="body")
     if data.language not in LANGUAGES:
         raise Invalid(f"The language must be one of {', '.join(LANGUAGES)}.", field="language")
@@ -82,7 +100,7 @@ def validate(data: PageInput, max_body_bytes: int) -> PageInput:
     tags = normalise_tags(data.tags)
     if len(data.summary) > MAX_SUMMARY:
         raise Invalid(f"The edit summary is longer than {MAX_SUMMARY} characters.", field="summary")
-    return PageInput(title, data.body, data.language, tags, data.visibility, data.licence, data.summary.strip())
+    return PageInput(title, body, data.language, tags, data.visibility, data.licence, data.summary.strip())
 
 
 def normalise_tags(tags) -> list[str]:
@@ -90,6 +108,7 @@ def normalise_tags(tags) -> list[str]:
     for raw in tags:
         if not isinstance(raw, str):
             raise Invalid("Each tag must be text.", field="tags")
+        _require_storable(raw, "tags")
         name = " ".join(raw.split()).lower()
         if len(name) > MAX_TAG_LENGTH:
             raise Invalid(f"A tag is longer than {MAX_TAG_LENGTH} characters: '{name[:20]}…'.", field="tags")
@@ -104,6 +123,8 @@ def normalise_tags(tags) -> list[str]:
 
 def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) -> tuple[Page, str | None]:
     """The page at a slug (following a rename's redirect) and the old slug if one was followed."""
+    if UNSTORABLE.search(slug):
+        raise NotFound("There is no page at this address, or you may not see it.")
     page, redirected_from = Page.by_slug(slug), None
     if page is None:
         redirect = db.session.get(Redirect, slug)
@@ -123,6 +144,13 @@ def get_revision(page: Page, number: int) -> Revision:
     return revision
 
 
+def _offset(page: int, per_page: int) -> int:
+    # A huge page number would overflow the database's integers (a 500) instead of finding nothing.
+    if not 1 <= page <= MAX_PAGE_NUMBER:
+        raise Invalid(f"The page number must be between 1 and {MAX_PAGE_NUMBER}.", field="page")
+    return (page - 1) * per_page
+
+
 def _listed(actor: User | None):
     return (Page.deleted_at.is_(None), visible_clause(actor, Page.visibility, Page.author_id))
 
@@ -132,7 +160,7 @@ def list_pages(actor: User | None, page: int, per_page: int) -> tuple[list[Page]
     conditions = _listed(actor)
     total = db.session.scalar(select(func.count(Page.id)).where(*conditions))
     rows = db.session.scalars(select(Page).where(*conditions).order_by(Page.updated_at.desc(), Page.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
+                              .limit(per_page).offset(_offset(page, per_page)))
     return list(rows), total
 
 
@@ -141,12 +169,13 @@ def recent_changes(actor: User | None, page: int, per_page: int, *, tag: str | N
     """Revisions of visible pages, newest first, optionally of one tag or language."""
     query = select(Revision).join(Revision.page).where(*_listed(actor))
     if tag:
+        _require_storable(tag, "tag")
         query = query.where(Page.tags.any(Tag.name == tag.strip().lower()))
     if language:
         query = query.where(Page.language == language)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(Revision.created_at.desc(), Revision.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
+                              .limit(per_page).offset(_offset(page, per_page)))
     return list(rows), total
 
 
@@ -164,8 +193,11 @@ def deleted_pages(actor: User) -> list[Page]:
     return list(db.session.scalars(select(Page).where(Page.deleted_at.is_not(None)).order_by(Page.deleted_at.desc())))
 
 
-def all_tags() -> list[str]:
-    return list(db.session.scalars(select(Tag.name).join(page_tags).distinct().order_by(Tag.name)))
+def all_tags(actor: User | None) -> list[str]:
+    """The tags of the pages this person may see (None: an anonymous visitor)."""
+    query = (select(Tag.name).join(page_tags).join(Page, Page.id == page_tags.c.page_id)
+             .where(*_listed(actor)).distinct().order_by(Tag.name))
+    return list(db.session.scalars(query))
 
 
 # Writing ---------------------------------------------------------------------------------------
@@ -175,7 +207,7 @@ def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Pag
     _require_signed_in(actor)
     data = validate(data, max_body_bytes)
     slug = slugify(data.title)
-    _require_free(slug)
+    _require_free(actor, slug)
     page = Page(slug=slug, title=data.title, language=data.language, visibility=data.visibility,
                 licence=data.licence, author=actor, revision=0)
     page.tags = _tags(data.tags)
@@ -194,7 +226,7 @@ def update_page(actor: User | None, page: Page, data: PageInput, base_revision: 
         raise EditConflict(page, base_revision)
     old_slug = page.slug
     if data.title != page.title:
-        _move(page, data.title)
+        _move(actor, page, data.title)
     page.language, page.visibility, page.licence = data.language, data.visibility, data.licence
     page.tags = _tags(data.tags)
     _add_revision(page, actor, data.title, data.body, data.summary)
@@ -212,7 +244,7 @@ def rename_page(actor: User | None, page: Page, new_title: str, summary: str = "
     if title == page.title:
         raise Invalid("The new title is the same as the old one.", field="title")
     old_slug, old_title = page.slug, page.title
-    _move(page, title)
+    _move(actor, page, title)
     summary = summary or f"Renamed from “{old_title}”"
     _add_revision(page, actor, title, page.current.body, summary)
     _rerender_linking_pages([old_slug, page.slug])
@@ -278,22 +310,25 @@ def _require_admin(actor: User | None) -> None:
         raise Forbidden("Only an administrator may do this.")
 
 
-def _require_free(slug: str, keep: Page | None = None) -> None:
+def _require_free(actor: User, slug: str, keep: Page | None = None) -> None:
+    """Refuse a title whose slug is taken; name the page taking it only to someone who may see it."""
     existing = Page.by_slug(slug)
     if existing is not None and existing is not keep:
+        url = page_path(existing.slug) if can_see(actor, existing.visibility, existing.author_id) else None
         if existing.deleted_at is not None:
-            raise Conflict("A deleted page has this title; an administrator can restore it.",
-                           url=page_path(existing.slug))
-        raise Conflict("A page with this title already exists.", url=page_path(existing.slug))
+            raise Conflict("A deleted page has this title; an administrator can restore it.", url=url)
+        raise Conflict("A page with this title already exists.", url=url)
     redirect = db.session.get(Redirect, slug)
     if redirect is not None and redirect.page is not keep:
-        raise Conflict("This title is the former title of another page.", url=page_path(redirect.page.slug))
+        target = redirect.page
+        url = page_path(target.slug) if can_see(actor, target.visibility, target.author_id) else None
+        raise Conflict("This title is the former title of another page.", url=url)
 
 
-def _move(page: Page, title: str) -> None:
+def _move(actor: User, page: Page, title: str) -> None:
     slug = slugify(title)
     if slug != page.slug:
-        _require_free(slug, keep=page)
+        _require_free(actor, slug, keep=page)
         db.session.execute(delete(Redirect).where(Redirect.slug == slug))
         db.session.add(Redirect(slug=page.slug, page_id=page.id))
         page.slug = slug

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:59:15.237296
+Create Date: 2026-11-25 19:34:46.858049
 
 """
 from alembic import op
