@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import itertools
+from functools import partial
 import os
 import secrets
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from auth import services as auth_services
 from knet.app import create_app
@@ -88,6 +90,14 @@ def app(instance):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):
+    """Accounts made in tests hash with a cheap work factor: scrypt's costs a third of a second each,
+    and no test is about the work factor (sign-in still checks the hash for real)."""
+    monkeypatch.setattr(auth_services, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 @pytest.fixture

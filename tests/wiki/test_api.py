@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import json
 import re
-from functools import partial
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select, text
-from werkzeug.security import generate_password_hash
 
 from auth import services as auth_services
 from knet.db import db
@@ -18,12 +16,6 @@ PAGE_FIELDS = {"slug", "title", "body", "html", "language", "tags", "visibility"
                "author", "url"}
 KIB = 1024
 
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests are not about password hashing; scrypt's work factor costs a third of a second per account."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 def db_state() -> tuple:

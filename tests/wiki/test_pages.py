@@ -1,27 +1,18 @@
 """The wiki's HTML pages, driven like a browser: forms read from the page and posted with their CSRF token."""
 from __future__ import annotations
 
-from functools import partial
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from sqlalchemy import func, select, text
-from werkzeug.security import generate_password_hash
 
-from auth import services as auth_services
 from knet.db import db
 from tests.conftest import PASSWORD
 from wiki import services
 from wiki.models import Link, Page, Redirect, Revision, Tag
 from wiki.services import PageInput
 
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests are not about password hashing; scrypt's work factor costs a third of a second per account."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 class Form:

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from auth import services as auth_services
 from knet.db import db
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
 from wiki import services
@@ -18,12 +15,6 @@ from wiki.services import EditConflict, PageInput
 
 LIMIT = 512 * 1024
 
-
-@pytest.fixture(autouse=True)
-def quick_password_hashing(monkeypatch):
-    """These tests are not about password hashing; scrypt's work factor costs a third of a second per account."""
-    monkeypatch.setattr(auth_services, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1000"))
 
 
 def save(actor, page, body, base=None, **fields):
