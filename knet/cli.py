@@ -46,7 +46,8 @@ def _load_app():
 @click.option("--database", help="SQLAlchemy database URL (default: SQLite inside the instance directory).")
 @click.option("--language", type=click.Choice(config.LANGUAGES), default="el", show_default=True,
               help="Default language of the node's pages.")
-def init(instance_dir: str, name: str, url: str, database: str | None, language: str) -> None:
+@click.pass_context
+def init(ctx: click.Context, instance_dir: str, name: str, url: str, database: str | None, language: str) -> None:
     """Create a new node: instance directory, knet.toml with a fresh secret, and the database schema."""
     where = config.resolve_instance(instance_dir)
     if where.config_file.exists():
@@ -75,7 +76,8 @@ def init(instance_dir: str, name: str, url: str, database: str | None, language:
         raise click.ClickException(f"Could not create the database at {_shown(settings.get('database'))}: "
                                    f"{reason.rstrip('.')}.") from exc
     click.echo(f"Created the node '{name}' in {where.path}.")
-    click.echo(f"Next: knet user create-admin --instance {where.path} --username admin")
+    if ctx.parent is not None and ctx.parent.invoked_subcommand == "init":
+        click.echo(f"Next: knet user create-admin --instance {where.path} --username admin")
 
 
 def _shown(database: str | None) -> str:
