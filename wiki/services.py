@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import LazyString, force_locale, lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from auth.access import can_see, visible_clause
@@ -247,7 +247,7 @@ def rename_page(actor: User | None, page: Page, new_title: str, summary: str = "
         raise Invalid("The new title is the same as the old one.", field="title")
     old_slug, old_title = page.slug, page.title
     _move(actor, page, title)
-    summary = summary or _in_node_language("Renamed from “%(title)s”", title=old_title)
+    summary = summary or _in_node_language(_l("Renamed from “%(title)s”", title=old_title))
     _add_revision(page, actor, title, page.current.body, summary)
     _rerender_linking_pages([old_slug, page.slug])
     logger.info("%s renamed page %s to %s", actor.username, old_slug, page.slug)
@@ -260,8 +260,8 @@ def revert_page(actor: User | None, page: Page, number: int) -> Page:
     old = get_revision(page, number)
     if number == page.revision:
         raise Invalid(f"Revision {number} is already the current one.", field="revision")
-    _add_revision(page, actor, page.title, old.body, _in_node_language("Reverted to revision %(number)d",
-                                                                        number=number))
+    _add_revision(page, actor, page.title, old.body,
+                  _in_node_language(_l("Reverted to revision %(number)d", number=number)))
     return page
 
 
@@ -294,10 +294,10 @@ def preview(body: str) -> str:
 
 # Internals -------------------------------------------------------------------------------------
 
-def _in_node_language(message: str, **values) -> str:
+def _in_node_language(message: LazyString) -> str:
     """An edit summary the node writes itself, in the node's language (it is stored, not shown once)."""
     with force_locale(current_app.config["KNET"]["default_language"]):
-        return gettext(message, **values)
+        return str(message)
 
 
 def _require_signed_in(actor: User | None) -> None:

@@ -474,3 +474,20 @@ def test_a_taken_title_does_not_reveal_someone_elses_private_page(app, make_user
     with pytest.raises(Conflict) as refused:
         services.create_page(other, PageInput(title="ΜΙΣΘΟΔΟΣΙΑ ιουνιου", body="x"), app.config["KNET"]["max_body_bytes"])
     assert "url" not in refused.value.extra
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_summaries_the_node_writes_are_in_the_node_language(app, make_user, make_page, compiled_catalogues, language):
+    app.config["KNET"]["default_language"] = language
+    editor = make_user("eleni", role="editor")
+    page = make_page(editor, "Ωράριο", "Πρώτο.")
+    save(editor, page, "Δεύτερο.")
+    services.revert_page(editor, page, 1)
+    services.rename_page(editor, page, "Ωράριο κοινού")
+    db.session.commit()
+    reverted, renamed = [r.summary for r in page.revisions[-2:]]
+    if language == "en":
+        assert (reverted, renamed) == ("Reverted to revision 1", "Renamed from “Ωράριο”")
+    else:
+        assert "1" in reverted and "Reverted" not in reverted
+        assert "Ωράριο" in renamed and "Renamed" not in renamed
