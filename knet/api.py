@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
 from knet.errors import Invalid
@@ -66,18 +67,19 @@ def json_object(allowed: set[str], required: set[str] = frozenset()) -> dict[str
     try:
         data = json.loads(raw or b"null")
     except ValueError as exc:
-        raise Invalid(f"The request body is not valid JSON: {exc}.") from exc
+        raise Invalid(_l("The request body is not valid JSON: %(reason)s.", reason=str(exc))) from exc
     except RecursionError as exc:  # json.loads recurses once per nesting level
-        raise Invalid("The request body is nested too deeply to be a page.") from exc
+        raise Invalid(_l("The request body is nested too deeply to be a page.")) from exc
     if not isinstance(data, dict):
-        raise Invalid("The request body must be a JSON object.")
+        raise Invalid(_l("The request body must be a JSON object."))
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise Invalid(f"Unknown field '{unknown[0]}'; allowed fields are {', '.join(sorted(allowed))}.",
+        raise Invalid(_l("Unknown field “%(field)s”; allowed fields are %(allowed)s.", field=unknown[0],
+                         allowed=", ".join(sorted(allowed))),
                       field=unknown[0])
     missing = sorted(required - set(data))
     if missing:
-        raise Invalid(f"The field '{missing[0]}' is required.", field=missing[0])
+        raise Invalid(_l("The field “%(field)s” is required.", field=missing[0]), field=missing[0])
     return data
 
 
@@ -87,9 +89,9 @@ def pagination() -> tuple[int, int]:
         page = int(request.args.get("page", 1))
         per_page = int(request.args.get("per_page", current_app.config["KNET"]["page_size"]))
     except ValueError as exc:
-        raise Invalid("'page' and 'per_page' must be whole numbers.") from exc
+        raise Invalid(_l("“page” and “per_page” must be whole numbers.")) from exc
     if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100:
-        raise Invalid(f"'page' is between 1 and {MAX_PAGE} and 'per_page' between 1 and 100.")
+        raise Invalid(_l("“page” is between 1 and %(max)d and “per_page” between 1 and 100.", max=MAX_PAGE))
     return page, per_page
 
 

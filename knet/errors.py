@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import LazyString, gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,10 +21,18 @@ class KnetError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, message: str, **extra: object) -> None:
+    def __init__(self, message: str | LazyString, **extra: object) -> None:
         super().__init__(message)
-        self.message = message
+        self._message = message
         self.extra = {name: value for name, value in extra.items() if value is not None}
+
+    @property
+    def message(self) -> str:
+        """The sentence, in the language of whoever reads it now (services raise lazy strings)."""
+        return str(self._message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class Invalid(KnetError):
@@ -86,7 +94,8 @@ def _http_detail(exc: HTTPException) -> str:
         405: _("This address does not accept that kind of request."),
         413: _("What you sent is larger than this node accepts."),
     }
-    return details.get(exc.code or 500, exc.description or "")
+    return details.get(exc.code or 500) or _("The request could not be completed (HTTP status %(status)d).",
+                                              status=exc.code or 500)
 
 
 def init_app(app: Flask) -> None:

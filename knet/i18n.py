@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel
 
 from knet.config import LANGUAGES
@@ -20,8 +20,14 @@ def locale_from(chosen: str | None, default: str) -> str:
 
 
 def select_locale() -> str:
-    """The language of the current request."""
-    return locale_from(request.cookies.get(COOKIE), current_app.config["KNET"]["default_language"])
+    """The language of the current request: pages follow the visitor's choice; API clients, which
+    keep no cookie, may ask with Accept-Language."""
+    default = current_app.config["KNET"]["default_language"]
+    if not has_request_context():  # a command or a job: the node's language
+        return default
+    if request.path.startswith("/api/") and COOKIE not in request.cookies:
+        return request.accept_languages.best_match(LANGUAGES) or default
+    return locale_from(request.cookies.get(COOKIE), default)
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 
 from knet.config import LANGUAGES
@@ -64,7 +64,8 @@ def set_language(language: str):
     preference kept by the browser, like a ?lang= parameter), so it is a safe GET that needs no
     CSRF token, and pages for anonymous visitors carry no per-visitor token or session."""
     if language not in LANGUAGES:
-        raise NotFound(f"Unknown language '{language}'; choose one of {', '.join(LANGUAGES)}.")
+        raise NotFound(_("Unknown language “%(language)s”; choose one of %(choices)s.", language=language,
+                         choices=", ".join(LANGUAGES)))
     response = redirect(local_path(request.args.get("next")))
     response.set_cookie(COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

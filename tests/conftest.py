@@ -5,6 +5,8 @@ import itertools
 from functools import partial
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,21 @@ def corpus() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """The Greek and English catalogues, compiled when missing or older than their .po files (as
+    scripts/install.sh does), so that every test sees the interface people see."""
+    translations = ROOT / "knet" / "translations"
+    stale = [po for po in translations.glob("*/LC_MESSAGES/messages.po")
+             if not po.with_suffix(".mo").is_file() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    if stale:
+        environment = {**os.environ, "PYTHON": sys.executable}
+        environment.pop("PYBABEL", None)
+        result = subprocess.run(["bash", str(ROOT / "scripts" / "i18n.sh"), "compile"], cwd=ROOT, env=environment,
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"bash scripts/i18n.sh compile failed:\n{result.stdout}\n{result.stderr}"
+    for locale in ("el", "en"):
+        mo = translations / locale / "LC_MESSAGES" / "messages.mo"
+        assert mo.is_file(), f"{mo} was not built"

@@ -46,8 +46,8 @@ class EditConflict(Conflict):
 
     def __init__(self, page: Page, base_revision: int) -> None:
         super().__init__(
-            f"The page was changed by someone else (now revision {page.revision}) after you started "
-            f"editing revision {base_revision}. Your text was not saved.",
+            _l("The page was changed by someone else (now revision %(current)d) after you started editing "
+               "revision %(base)d. Your text was not saved.", current=page.revision, base=base_revision),
             current_revision=page.revision,
         )
         self.page = page
@@ -67,11 +67,15 @@ def new_page_path(title: str) -> str:
 #: Characters no database column can hold: NUL (PostgreSQL refuses it) and halves of surrogate pairs
 #: (not encodable as UTF-8), which JSON escapes such as "\u0000" and "\ud800" can carry.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_FIELD_NAMES = {"title": _l("title"), "body": _l("text"), "summary": _l("edit summary"), "tags": _l("tags"),
+                "tag": _l("tag")}
+_NO_SUCH_PAGE = _l("There is no page at this address, or you may not see it.")
 
 
 def _require_storable(value: str, field: str) -> None:
     if UNSTORABLE.search(value):
-        raise Invalid(f"The {field} contains a character that cannot be stored (NUL or an unpaired surrogate).",
+        raise Invalid(_l("The %(field)s contains a character that cannot be stored (NUL or an unpaired surrogate).",
+                         field=_FIELD_NAMES[field]),
                       field=field)
 
 
@@ -81,27 +85,29 @@ def validate(data: PageInput, max_body_bytes: int) -> PageInput:
         _require_storable(getattr(data, field) or "", field)
     title = " ".join((data.title or "").split())
     if not title:
-        raise Invalid("The title is empty.", field="title")
+        raise Invalid(_l("The title is empty."), field="title")
     if len(title) > MAX_TITLE:
-        raise Invalid(f"The title is longer than {MAX_TITLE} characters.", field="title")
+        raise Invalid(_l("The title is longer than %(max)d characters.", max=MAX_TITLE), field="title")
     if not slugify(title):
-        raise Invalid("The title needs at least one letter or digit.", field="title")
+        raise Invalid(_l("The title needs at least one letter or digit."), field="title")
     # Browsers send a textarea's lines ending in CR LF; store one kind of line ending, or every diff
     # between a revision saved from a form and one saved through the API would change every line.
     body = data.body.replace("\r\n", "\n").replace("\r", "\n")
     if len(body.encode("utf-8")) > max_body_bytes:
-        raise TooLarge(f"The text is larger than this node's limit of {max_body_bytes // 1024} KiB.", field="body")
+        raise TooLarge(_l("The text is larger than this node's limit of %(kib)d KiB.", kib=max_body_bytes // 1024),
+                       field="body")
     if data.language not in LANGUAGES:
-        raise Invalid(f"The language must be one of {', '.join(LANGUAGES)}.", field="language")
+        raise Invalid(_l("The language must be one of %(choices)s.", choices=", ".join(LANGUAGES)), field="language")
     if data.visibility not in VISIBILITIES:
-        raise Invalid(f"The visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility")
+        raise Invalid(_l("The visibility must be one of %(choices)s.", choices=", ".join(VISIBILITIES)),
+                      field="visibility")
     if data.licence not in LICENCES:
-        raise Invalid(f"The licence must be one of {', '.join(LICENCES)}.", field="licence")
+        raise Invalid(_l("The licence must be one of %(choices)s.", choices=", ".join(LICENCES)), field="licence")
     if data.visibility == "public" and data.licence not in OPEN_LICENCES:
-        raise Invalid("Public pages need an open licence (CC BY 4.0 or CC0).", field="licence")
+        raise Invalid(_l("Public pages need an open licence (CC BY 4.0 or CC0)."), field="licence")
     tags = normalise_tags(data.tags)
     if len(data.summary) > MAX_SUMMARY:
-        raise Invalid(f"The edit summary is longer than {MAX_SUMMARY} characters.", field="summary")
+        raise Invalid(_l("The edit summary is longer than %(max)d characters.", max=MAX_SUMMARY), field="summary")
     return PageInput(title, body, data.language, tags, data.visibility, data.licence, data.summary.strip())
 
 
@@ -109,15 +115,16 @@ def normalise_tags(tags) -> list[str]:
     names: dict[str, None] = {}
     for raw in tags:
         if not isinstance(raw, str):
-            raise Invalid("Each tag must be text.", field="tags")
+            raise Invalid(_l("Each tag must be text."), field="tags")
         _require_storable(raw, "tags")
         name = " ".join(raw.split()).lower()
         if len(name) > MAX_TAG_LENGTH:
-            raise Invalid(f"A tag is longer than {MAX_TAG_LENGTH} characters: '{name[:20]}…'.", field="tags")
+            raise Invalid(_l("A tag is longer than %(max)d characters: “%(start)s…”.", max=MAX_TAG_LENGTH, start=name[:20]),
+                          field="tags")
         if name:
             names.setdefault(name, None)
     if len(names) > MAX_TAGS:
-        raise Invalid(f"A page can have at most {MAX_TAGS} tags.", field="tags")
+        raise Invalid(_l("A page can have at most %(max)d tags.", max=MAX_TAGS), field="tags")
     return list(names)
 
 
@@ -126,30 +133,30 @@ def normalise_tags(tags) -> list[str]:
 def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) -> tuple[Page, str | None]:
     """The page at a slug (following a rename's redirect) and the old slug if one was followed."""
     if UNSTORABLE.search(slug):
-        raise NotFound("There is no page at this address, or you may not see it.")
+        raise NotFound(_NO_SUCH_PAGE)
     page, redirected_from = Page.by_slug(slug), None
     if page is None:
         redirect = db.session.get(Redirect, slug)
         if redirect is not None:
             page, redirected_from = redirect.page, slug
     if page is None or not can_see(actor, page.visibility, page.author_id):
-        raise NotFound("There is no page at this address, or you may not see it.")
+        raise NotFound(_NO_SUCH_PAGE)
     if page.deleted_at is not None and not (include_deleted and actor is not None and actor.is_admin):
-        raise NotFound("This page has been deleted.")
+        raise NotFound(_l("This page has been deleted."))
     return page, redirected_from
 
 
 def get_revision(page: Page, number: int) -> Revision:
     revision = db.session.scalar(select(Revision).where(Revision.page_id == page.id, Revision.number == number))
     if revision is None:
-        raise NotFound(f"Page '{page.title}' has no revision {number}.")
+        raise NotFound(_l("Page “%(title)s” has no revision %(number)d.", title=page.title, number=number))
     return revision
 
 
 def _offset(page: int, per_page: int) -> int:
     # A huge page number would overflow the database's integers (a 500) instead of finding nothing.
     if not 1 <= page <= MAX_PAGE_NUMBER:
-        raise Invalid(f"The page number must be between 1 and {MAX_PAGE_NUMBER}.", field="page")
+        raise Invalid(_l("The page number must be between 1 and %(max)d.", max=MAX_PAGE_NUMBER), field="page")
     return (page - 1) * per_page
 
 
@@ -244,7 +251,7 @@ def rename_page(actor: User | None, page: Page, new_title: str, summary: str = "
     title = " ".join(new_title.split())
     validate(PageInput(title, "", page.language, (), page.visibility, page.licence, summary), 1)
     if title == page.title:
-        raise Invalid("The new title is the same as the old one.", field="title")
+        raise Invalid(_l("The new title is the same as the old one."), field="title")
     old_slug, old_title = page.slug, page.title
     _move(actor, page, title)
     summary = summary or _in_node_language(_l("Renamed from “%(title)s”", title=old_title))
@@ -259,7 +266,7 @@ def revert_page(actor: User | None, page: Page, number: int) -> Page:
     _require_editor(actor, page)
     old = get_revision(page, number)
     if number == page.revision:
-        raise Invalid(f"Revision {number} is already the current one.", field="revision")
+        raise Invalid(_l("Revision %(number)d is already the current one.", number=number), field="revision")
     _add_revision(page, actor, page.title, old.body,
                   _in_node_language(_l("Reverted to revision %(number)d", number=number)))
     return page
@@ -269,7 +276,7 @@ def delete_page(actor: User | None, page: Page) -> None:
     """Hide a page from everyone; an administrator can restore it."""
     _require_editor(actor, page)
     if not (actor.is_admin or actor.id == page.author_id):
-        raise Forbidden("Only the page's author or an administrator may delete it.")
+        raise Forbidden(_l("Only the page's author or an administrator may delete it."))
     page.deleted_at = utcnow()
     db.session.flush()
     _rerender_linking_pages([page.slug])
@@ -280,7 +287,7 @@ def restore_page(actor: User | None, page: Page) -> None:
     """Bring a deleted page back."""
     _require_admin(actor)
     if page.deleted_at is None:
-        raise Invalid("This page is not deleted.")
+        raise Invalid(_l("This page is not deleted."))
     page.deleted_at = None
     db.session.flush()
     _rerender_linking_pages([page.slug])
@@ -302,21 +309,21 @@ def _in_node_language(message: LazyString) -> str:
 
 def _require_signed_in(actor: User | None) -> None:
     if actor is None:
-        raise Unauthorized("Sign in to write in the wiki.")
+        raise Unauthorized(_l("Sign in to write in the wiki."))
 
 
 def _require_editor(actor: User | None, page: Page) -> None:
     _require_signed_in(actor)
     if not can_see(actor, page.visibility, page.author_id):
-        raise NotFound("There is no page at this address, or you may not see it.")
+        raise NotFound(_NO_SUCH_PAGE)
     if page.deleted_at is not None:
-        raise Conflict("This page is deleted; an administrator can restore it first.")
+        raise Conflict(_l("This page is deleted; an administrator can restore it first."))
 
 
 def _require_admin(actor: User | None) -> None:
     _require_signed_in(actor)
     if not actor.is_admin:
-        raise Forbidden("Only an administrator may do this.")
+        raise Forbidden(_l("Only an administrator may do this."))
 
 
 def _require_free(actor: User, slug: str, keep: Page | None = None) -> None:
@@ -325,13 +332,13 @@ def _require_free(actor: User, slug: str, keep: Page | None = None) -> None:
     if existing is not None and existing is not keep:
         url = page_path(existing.slug) if can_see(actor, existing.visibility, existing.author_id) else None
         if existing.deleted_at is not None:
-            raise Conflict("A deleted page has this title; an administrator can restore it.", url=url)
-        raise Conflict("A page with this title already exists.", url=url)
+            raise Conflict(_l("A deleted page has this title; an administrator can restore it."), url=url)
+        raise Conflict(_l("A page with this title already exists."), url=url)
     redirect = db.session.get(Redirect, slug)
     if redirect is not None and redirect.page is not keep:
         target = redirect.page
         url = page_path(target.slug) if can_see(actor, target.visibility, target.author_id) else None
-        raise Conflict("This title is the former title of another page.", url=url)
+        raise Conflict(_l("This title is the former title of another page."), url=url)
 
 
 def _move(actor: User, page: Page, title: str) -> None:

@@ -154,22 +154,6 @@ def test_catalogue_matches_template(locale):
         f"missing: {missing}\nnot in the template: {extra}")
 
 
-@pytest.fixture(scope="session")
-def compiled_catalogues() -> None:
-    """Build the .mo files when they are missing or older than their .po, as scripts/install.sh does."""
-    stale = [locale for locale in LOCALES
-             if not _mo_path(locale).is_file()
-             or _mo_path(locale).stat().st_mtime < _po_path(locale).stat().st_mtime]
-    if stale:
-        environment = {**os.environ, "PYTHON": sys.executable}
-        environment.pop("PYBABEL", None)
-        result = subprocess.run(["bash", str(SCRIPT), "compile"], cwd=ROOT, env=environment,
-                                capture_output=True, text=True, check=False)
-        assert result.returncode == 0, f"bash scripts/i18n.sh compile failed:\n{result.stdout}\n{result.stderr}"
-    for locale in LOCALES:
-        assert _mo_path(locale).is_file(), f"{_mo_path(locale)} was not built"
-
-
 def test_greek_by_default_and_english_on_request(compiled_catalogues, client):
     greek = client.get("/").get_data(as_text=True)
     assert '<html lang="el">' in greek
