@@ -21,7 +21,7 @@ def sign_in():
         if user is not None:
             login_user(user)
             return redirect(local_path(form.next.data))
-        error = _("The username or password is not right.")
+        error = _("The username or password is incorrect.")
     status = 401 if error else 200
     return render_template("auth/sign_in.html", form=form, error=error), status
 
