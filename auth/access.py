@@ -1,7 +1,7 @@
 """Who may see what: the visibility levels of ARCHITECTURE.md applied to people on this node."""
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from auth.models import User
@@ -28,7 +28,3 @@ def visible_clause(actor: User | None, visibility: InstrumentedAttribute,
         return visibility == "public"
     return or_(visibility.in_(SIGNED_IN_LEVELS), (visibility == "private") & (author_id == actor.id))
 
-
-def admin_clause(actor: User | None) -> ColumnElement[bool]:
-    """True in SQL only for administrators."""
-    return true() if actor is not None and actor.is_admin else false()

@@ -1,13 +1,9 @@
 """Alembic environment: migrate the database of the node whose app is running the command."""
-import logging
-from logging.config import fileConfig
-
 from alembic import context
 from flask import current_app
 
+# alembic.ini's logging sections are not applied: the node's own logging configuration stands.
 config = context.config
-if config.config_file_name is not None and not logging.getLogger().handlers:
-    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 migrate_ext = current_app.extensions["migrate"]
 engine = migrate_ext.db.engine
