@@ -1,0 +1,382 @@
+"""A node's full-text index: the schema, writing documents by URI, and searching as a given viewer.
+
+Visibility is part of every query (never a filter applied to results afterwards), so neither the hits
+nor the total nor a "did you mean" can reveal an object the viewer may not see.
+
+Segments are written with ``compound=False`` (a reader opens them in milliseconds instead of copying
+compound files into memory) and committed with ``merge=False`` (no small-segment merge in the
+update path); call :meth:`SearchIndex.merge` or :meth:`SearchIndex.optimize` on a schedule.
+
+The body is stored whole: a snippet must show the passage where the words matched, wherever it is
+in the document, and replicas from peers must be displayable from the index alone. Only the hits
+of the requested page are highlighted, so the cost is disk space, not query time.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import fields, highlight, index as whoosh_index, qparser, query, scoring
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from knet.search.analysis import WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["VISIBILITIES", "Viewer", "SearchDocument", "Filters", "Hit", "SearchResults", "SearchIndex",
+           "Writer", "open_or_create", "search", "make_schema"]
+
+VISIBILITIES = ("private", "internal", "network", "public")
+#: Query-time boosts (BM25F weighs each field's match by these); tunable without re-indexing.
+FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
+MAX_QUERY_CHARS = 500
+MAX_PER_PAGE = 100
+SNIPPET_CHARS = 240
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_WORD = re.compile(WORD_PATTERN)
+_WILDCARD_CHUNK = re.compile(r"\S*[*?]\S*")
+_PREFIX_CHUNK = re.compile(rf"[-+\"(]*{WORD_PATTERN}\*[\")]*")
+
+
+def make_schema() -> fields.Schema:
+    """The index schema. ``spelling=True`` keeps folded, unstemmed words for "did you mean"."""
+    return fields.Schema(
+        uri=fields.ID(unique=True, stored=True),
+        type=fields.ID(stored=True),
+        language=fields.ID(stored=True),
+        visibility=fields.ID(stored=True),
+        home=fields.ID(stored=True),
+        author=fields.ID(stored=True),
+        tags=fields.KEYWORD(stored=True, commas=True, scorable=True, analyzer=tag_analyzer()),
+        title=fields.TEXT(analyzer=text_analyzer(), stored=True, spelling=True),
+        body=fields.TEXT(analyzer=text_analyzer(), stored=True, spelling=True),
+        updated=fields.DATETIME(stored=True, sortable=True),
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is searching: ``Viewer()`` is anonymous, ``Viewer("42")`` a signed-in member of this node.
+
+    ``member=False`` is someone signed in from a peer (they see network and public, not internal)."""
+
+    id: str | None = None
+    member: bool = True
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """What the index holds about one object (the content contract's search document)."""
+
+    uri: str
+    type: str
+    title: str
+    body: str = ""
+    language: str = ""
+    visibility: str = "private"
+    home: str = ""
+    author: str = ""
+    tags: tuple[str, ...] = ()
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrow a search; every field is optional."""
+
+    type: str | None = None
+    language: str | None = None
+    tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    uri: str
+    type: str
+    title: str
+    snippet: str  #: HTML: escaped text with the matched words in <mark>
+    language: str
+    tags: list[str]
+    updated: datetime | None
+    home: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit] = field(default_factory=list)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class SearchIndex:
+    """A Whoosh index in a directory."""
+
+    def __init__(self, ix: whoosh_index.Index, path: Path):
+        self._ix = ix
+        self.path = path
+
+    def writer(self, timeout: float = 10.0) -> Writer:
+        """A writer for one batch: ``with index.writer() as w: w.upsert(doc)``."""
+        return Writer(self, timeout)
+
+    def doc_count(self) -> int:
+        return self._ix.doc_count()
+
+    def segment_count(self) -> int:
+        return len(self._ix._segments())
+
+    def merge(self) -> None:
+        """Merge small segments (Whoosh's usual policy), as a scheduled job would."""
+        self._ix.writer(compound=False).commit(merge=True)
+
+    def optimize(self) -> None:
+        """Merge everything into one segment."""
+        self._ix.writer(compound=False).commit(optimize=True)
+
+    def close(self) -> None:
+        self._ix.close()
+
+
+class Writer:
+    """Upserts and deletes by URI, committed together without merging when the block ends."""
+
+    def __init__(self, index: SearchIndex, timeout: float):
+        self._index = index
+        self._timeout = timeout
+        self._writer = None
+
+    def __enter__(self) -> Writer:
+        self._writer = self._index._ix.writer(compound=False, timeout=self._timeout)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self._writer.commit(merge=False)
+        else:
+            self._writer.cancel()
+
+    def upsert(self, doc: SearchDocument) -> None:
+        """Add the document, replacing any with the same URI."""
+        if doc.visibility not in VISIBILITIES:
+            raise ValueError(f"unknown visibility {doc.visibility!r}")
+        values = {"uri": doc.uri, "type": doc.type, "language": doc.language, "visibility": doc.visibility,
+                  "home": doc.home, "author": doc.author, "title": doc.title, "body": doc.body,
+                  "tags": ",".join(tag.replace(",", " ").strip() for tag in doc.tags)}
+        if doc.updated is not None:
+            values["updated"] = doc.updated
+        self._writer.update_document(**{name: value for name, value in values.items() if value != ""})
+
+    def delete(self, uri: str) -> None:
+        self._writer.delete_by_term("uri", uri)
+
+
+def open_or_create(path: str | Path) -> SearchIndex:
+    """Open the index in ``path``, creating the directory and an empty index if there is none."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    if whoosh_index.exists_in(str(path)):
+        ix = whoosh_index.open_dir(str(path))
+    else:
+        logger.info("creating a search index in %s", path)
+        ix = whoosh_index.create_in(str(path), make_schema())
+    return SearchIndex(ix, path)
+
+
+# --- searching ---------------------------------------------------------------------------------
+
+def visibility_query(viewer: Viewer) -> query.Query:
+    """What ``viewer`` may see, as a query: anonymous → public; members → also internal and network,
+    and their own private objects; visitors from peers → network and public."""
+    if not viewer.id:
+        return query.Term("visibility", "public")
+    seen = ["public", "network"] + (["internal"] if viewer.member else [])
+    return query.Or([*(query.Term("visibility", v) for v in seen),
+                     query.And([query.Term("visibility", "private"), query.Term("author", viewer.id)])])
+
+
+def _filters_query(filters: Filters) -> list[query.Query]:
+    parts: list[query.Query] = []
+    if filters.type:
+        parts.append(query.Term("type", filters.type))
+    if filters.language:
+        parts.append(query.Term("language", filters.language))
+    if filters.tag:
+        parts.append(query.Term("tags", fold(filters.tag.strip())))
+    if filters.since or filters.until:
+        parts.append(query.DateRange("updated", filters.since, filters.until))
+    return parts
+
+
+def _parser(schema: fields.Schema) -> qparser.QueryParser:
+    """Words, "phrases", prefix*, -exclusions, AND/OR/NOT and groups; no field:, ranges or boosts,
+    which a search box has no use for."""
+    parser = qparser.MultifieldParser(list(FIELD_BOOSTS), schema, fieldboosts=FIELD_BOOSTS)
+    for plugin in (qparser.FieldsPlugin, qparser.RangePlugin, qparser.BoostPlugin, qparser.EveryPlugin,
+                   qparser.SingleQuotePlugin):
+        parser.remove_plugin_class(plugin)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    return parser
+
+
+def _only_prefixes(text: str) -> str:
+    """Keep ``word*`` (a prefix query); any other ``*`` or ``?`` becomes a space, since leading and
+    inner wildcards would scan the whole vocabulary (and ``*`` alone would match everything)."""
+    def keep_or_blank(match: re.Match) -> str:
+        chunk = match.group()
+        return chunk if _PREFIX_CHUNK.fullmatch(chunk) else chunk.replace("*", " ").replace("?", " ")
+    return _WILDCARD_CHUNK.sub(keep_or_blank, text)
+
+
+def _rewrite(q: query.Query) -> query.Query:
+    """Fold and stem prefix queries (the parser leaves their text as typed)."""
+    if isinstance(q, query.Prefix):
+        folded = fold(q.text)
+        if len(folded) < 2 or not _WORD.fullmatch(folded):
+            return query.NullQuery
+        if q.fieldname == "tags":
+            return query.Prefix("tags", folded, boost=q.boost)
+        return query.Or([query.Prefix(q.fieldname, folded), query.Prefix(q.fieldname, stem(folded))],
+                        boost=q.boost)
+    if isinstance(q, (query.Wildcard, query.Every)):  # not expected after _only_prefixes; never run one
+        return query.NullQuery
+    if q.is_leaf():
+        return q
+    return q.apply(_rewrite)
+
+
+def _positive(q: query.Query) -> bool:
+    """Whether the query asks for something, rather than only excluding (``-word`` alone)."""
+    if q is query.NullQuery or isinstance(q, query.Not):
+        return False
+    if isinstance(q, query.AndNot):
+        return _positive(q.a)
+    if isinstance(q, query.Or):
+        return any(_positive(child) for child in q.subqueries)
+    if isinstance(q, query.And):
+        return any(_positive(child) for child in q.subqueries)
+    if q.is_leaf():
+        return True
+    return any(_positive(child) for child in q.children())
+
+
+def clean(text: str) -> str:
+    """The query text with control characters removed, whitespace collapsed and the length bounded."""
+    return " ".join(_CONTROL.sub(" ", text or "").split())[:MAX_QUERY_CHARS]
+
+
+def parse(schema: fields.Schema, text: str) -> query.Query:
+    """The user's query as a Whoosh query (``NullQuery`` when it asks for nothing)."""
+    try:
+        q = _rewrite(_parser(schema).parse(_only_prefixes(text))).normalize()
+    except Exception:  # the parser on hostile input; fall back to the words alone
+        logger.info("query parser failed on %r; searching its words", text, exc_info=True)
+        words = analyze(text)
+        if not words:
+            return query.NullQuery
+        q = query.And([query.Or([query.Term(name, w, boost=boost) for name, boost in FIELD_BOOSTS.items()
+                                 if name != "tags"]) for w in words])
+    return q if _positive(q) else query.NullQuery
+
+
+def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1, per_page: int = 10,
+           filters: Filters | None = None) -> SearchResults:
+    """Search as ``viewer``: the page of hits, the total they may see, and perhaps a suggestion."""
+    text = clean(query_text)
+    page = max(1, int(page))
+    per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
+    ix = index._ix
+    user_query = parse(ix.schema, text)
+    if user_query is query.NullQuery:
+        return SearchResults(query=text, total=0, page=page, per_page=per_page)
+    # Visibility and filters score nothing: they decide which documents count, not their order.
+    scope = query.ConstantScoreQuery(query.And([visibility_query(viewer), *_filters_query(filters or Filters())]),
+                                     score=0.0)
+    with ix.searcher(weighting=scoring.BM25F()) as searcher:
+        results = searcher.search_page(query.And([user_query, scope]), page, pagelen=per_page)
+        results.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+        results.results.formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
+        # Whoosh shows the last page for a page past the end; a page past the end is empty.
+        hits = [_hit(hit) for hit in results] if results.pagenum == page else []
+        suggestion = _suggestion(searcher, text, scope)
+        return SearchResults(query=text, total=results.total, page=page, per_page=per_page, hits=hits,
+                             suggestion=suggestion)
+
+
+def _hit(hit) -> Hit:
+    stored = hit.fields()
+    snippet = hit.highlights("body", top=2) or highlight.htmlescape(_lead(stored.get("body", "")))
+    return Hit(uri=stored["uri"], type=stored.get("type", ""), title=stored.get("title", ""), snippet=snippet,
+               language=stored.get("language", ""),
+               tags=[tag for tag in stored.get("tags", "").split(",") if tag],
+               updated=stored.get("updated"), home=stored.get("home", ""), score=hit.score or 0.0)
+
+
+def _lead(body: str) -> str:
+    if len(body) <= SNIPPET_CHARS:
+        return body
+    return body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def _suggestion(searcher, text: str, scope: query.Query) -> str | None:
+    """Replace the words the index does not know with its nearest known words, and offer the result
+    only if it finds something this viewer may see (so no hidden document's words leak)."""
+    changed = False
+    words = []
+    for word in text.split():
+        plain = word.strip("\"'()*")
+        if word.startswith("-") or not _WORD.fullmatch(plain) or _known(searcher, plain):
+            words.append(word)
+            continue
+        better = _nearest(searcher, fold(plain))
+        if better is None:
+            words.append(word)
+            continue
+        words.append(word.replace(plain, better))
+        changed = True
+    if not changed:
+        return None
+    corrected = " ".join(words)
+    corrected_query = parse(searcher.schema, corrected)
+    if corrected_query is query.NullQuery:
+        return None
+    found = searcher.search(query.And([corrected_query, scope]), limit=1)
+    if found.is_empty():
+        return None
+    return _surface(corrected, found[0].fields())
+
+
+def _known(searcher, word: str) -> bool:
+    terms = analyze(word)
+    return (not terms or searcher.doc_frequency("tags", fold(word)) > 0
+            or all(any(searcher.doc_frequency(name, term) for name in ("title", "body")) for term in terms))
+
+
+def _nearest(searcher, folded: str) -> str | None:
+    """The index's closest word: fewest edits, then most documents. (Whoosh's own order is not
+    by distance once the index has several segments.)"""
+    candidates = {candidate for name in ("title", "body")
+                  for candidate in searcher.suggest(name, folded, limit=5, maxdist=2)}
+    return min(candidates, key=lambda c: (damerau_levenshtein(folded, c), -searcher.doc_frequency("spell_body", c), c),
+               default=None)
+
+
+def _surface(corrected: str, stored: dict) -> str:
+    """Write the suggestion's words as the top hit spells them («προμηθειεσ» → «προμήθειες»)."""
+    spellings = {}
+    for word in _WORD.findall(f"{stored.get('title', '')} {stored.get('body', '')}"):
+        spellings.setdefault(fold(word), word.lower())
+    return " ".join(spellings.get(fold(word), re.sub("σ$", "ς", word)) if _WORD.fullmatch(word) else word
+                    for word in corrected.split())

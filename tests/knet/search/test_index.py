@@ -1,0 +1,194 @@
+"""The search index: Greek and English queries, syntax, filters, pages, snippets, suggestions, visibility."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from knet.search import Filters, SearchDocument, Viewer, open_or_create, search
+
+ANONYMOUS = Viewer()
+MARIA = Viewer("maria")
+NIKOS = Viewer("nikos")
+VISITOR = Viewer("eleni@peer", member=False)
+
+
+def doc(n: int, title: str, body: str, **fields) -> SearchDocument:
+    fields.setdefault("language", "el")
+    fields.setdefault("visibility", "public")
+    fields.setdefault("type", "Article")
+    fields.setdefault("updated", datetime(2025, 1, 1 + n % 28))
+    return SearchDocument(uri=f"http://node.test/d/{n}", title=title, body=body, home="node.test", **fields)
+
+
+DOCUMENTS = [
+    doc(1, "Ο Δήμος και οι υπηρεσίες του", "Ο δήμος παρέχει υπηρεσίες στους δημότες.", tags=("δήμος", "υπηρεσίες")),
+    doc(2, "ΔΗΜΟΙ ΤΗΣ ΑΤΤΙΚΗΣ", "Κατάλογος με τους δήμους της περιφέρειας."),
+    doc(3, "Προμήθειες αναλωσίμων", "Οι προμήθειες του Δήμου γίνονται με ηλεκτρονικό διαγωνισμό.",
+        tags=("Προμήθειες",), updated=datetime(2024, 6, 1)),
+    doc(4, "Οδηγός προμηθειών", "Η προμήθεια υλικών ακολουθεί τον κανονισμό προμηθειών.", type="Page"),
+    doc(5, "Procurement rules", "The procurement rule for municipal supplies and tenders.", language="en"),
+    doc(6, "Staff trainings", "Trainings for municipal staff: the training calendar.", language="en",
+        tags=("training",)),
+    doc(7, "Εκπαίδευση προσωπικού", "Σεμινάρια εκπαίδευσης για τους υπαλλήλους του Δήμου.", type="Course"),
+    doc(8, "Εσωτερικός κανονισμός", "Εσωτερικές οδηγίες του δήμου για το προσωπικό.", visibility="internal"),
+    doc(9, "Δίκτυο δήμων", "Συνεργασία των δήμων του δικτύου.", visibility="network"),
+    doc(10, "Σημειώσεις της Μαρίας", "Ιδιωτικές σημειώσεις για τον δήμο και τις προμήθειες.", visibility="private",
+        author="maria"),
+    doc(11, "Σημειώσεις του Νίκου", "Μυστικό σχέδιο ζαχαροπλαστικής.", visibility="private", author="nikos"),
+    doc(12, "Ζαχαροπλαστική εσωτερική", "Το εσωτερικό σχέδιο ζαχαροπλαστικής.", visibility="internal"),
+    doc(13, "Ψηφιακός μετασχηματισμός", "Ο ψηφιακός μετασχηματισμός της δημόσιας διοίκησης."),
+    doc(14, "Digital transformation", "Digital services for citizens of the municipality.", language="en"),
+    doc(15, "Ανακύκλωση", "Πρόγραμμα ανακύκλωσης χαρτιού. Όχι προμήθειες εδώ.", tags=("περιβάλλον",)),
+    *(doc(100 + n, f"Πρακτικό συνεδρίασης {n}", f"Το δημοτικό συμβούλιο συνεδρίασε για την ανάπλαση {n}.")
+      for n in range(15)),
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    ix = open_or_create(tmp_path_factory.mktemp("search") / "index")
+    with ix.writer() as writer:
+        for document in DOCUMENTS[:20]:
+            writer.upsert(document)
+    with ix.writer() as writer:
+        for document in DOCUMENTS[20:]:
+            writer.upsert(document)
+    yield ix
+    ix.close()
+
+
+def uris(results) -> set[str]:
+    return {hit.uri.rsplit("/", 1)[1] for hit in results.hits}
+
+
+@pytest.mark.parametrize("text", ["δημος", "ΔΗΜΟΣ", "δήμων", "Δήμου", "ΔΗΜΟΙ"])
+def test_accent_case_and_inflection_variants_find_the_same_pages(index, text):
+    found = uris(search(index, text, viewer=ANONYMOUS, per_page=50))
+    assert {"1", "2", "3", "7"} <= found
+    assert "8" not in found and "10" not in found
+
+
+def test_english_stemming(index):
+    assert uris(search(index, "procurement rule", viewer=ANONYMOUS)) == {"5"}
+    assert uris(search(index, "trained", viewer=ANONYMOUS)) == {"6"}
+
+
+def test_title_outranks_body(index):
+    results = search(index, "προμήθεια", viewer=ANONYMOUS)
+    assert results.hits[0].uri.endswith(("/3", "/4"))
+    assert uris(results) >= {"3", "4", "15"}
+
+
+def test_phrase(index):
+    assert uris(search(index, '"ηλεκτρονικό διαγωνισμό"', viewer=ANONYMOUS)) == {"3"}
+    assert uris(search(index, '"διαγωνισμό ηλεκτρονικό"', viewer=ANONYMOUS)) == set()
+
+
+def test_prefix(index):
+    assert uris(search(index, "προμηθ*", viewer=ANONYMOUS)) >= {"3", "4", "15"}
+    assert uris(search(index, "ΨΗΦΙΑΚ*", viewer=ANONYMOUS)) == {"13"}
+    assert uris(search(index, "προμήθειες*", viewer=ANONYMOUS)) >= {"3", "4"}
+
+
+def test_exclusion(index):
+    found = uris(search(index, "προμήθειες -ανακύκλωση", viewer=ANONYMOUS))
+    assert {"3", "4"} <= found and "15" not in found
+    assert search(index, "-προμήθειες", viewer=ANONYMOUS).total == 0
+
+
+def test_filters(index):
+    assert uris(search(index, "δήμος", viewer=ANONYMOUS, filters=Filters(type="Course"))) == {"7"}
+    assert uris(search(index, "municipal", viewer=ANONYMOUS, filters=Filters(language="en"))) == {"5", "6", "14"}
+    assert uris(search(index, "municipal", viewer=ANONYMOUS, filters=Filters(language="el"))) == set()
+    assert uris(search(index, "δήμος", viewer=ANONYMOUS, filters=Filters(tag="ΔΗΜΟΣ"))) == {"1"}
+    assert uris(search(index, "προμήθειες", viewer=ANONYMOUS,
+                       filters=Filters(until=datetime(2024, 12, 31)))) == {"3"}
+    assert "3" not in uris(search(index, "προμήθειες", viewer=ANONYMOUS, filters=Filters(since=datetime(2025, 1, 1))))
+
+
+def test_pagination(index):
+    first = search(index, "συνεδρίαση", viewer=ANONYMOUS, page=1, per_page=6)
+    second = search(index, "συνεδρίαση", viewer=ANONYMOUS, page=2, per_page=6)
+    last = search(index, "συνεδρίαση", viewer=ANONYMOUS, page=3, per_page=6)
+    beyond = search(index, "συνεδρίαση", viewer=ANONYMOUS, page=9, per_page=6)
+    assert first.total == second.total == 15 and first.pages == 3
+    assert len(first.hits) == len(second.hits) == 6 and len(last.hits) == 3 and beyond.hits == []
+    assert len(uris(first) | uris(second) | uris(last)) == 15
+
+
+def test_snippets_highlight_accent_insensitively(index):
+    hit = next(h for h in search(index, "δημος", viewer=ANONYMOUS).hits if h.uri.endswith("/3"))
+    assert '">Δήμου</mark>' in hit.snippet and hit.snippet.startswith("Οι προμήθειες")
+    hit = search(index, "ΗΛΕΚΤΡΟΝΙΚΟ", viewer=ANONYMOUS).hits[0]
+    assert ">ηλεκτρονικό</mark>" in hit.snippet
+    assert hit.title == "Προμήθειες αναλωσίμων" and hit.tags == ["Προμήθειες"] and hit.language == "el"
+    assert hit.updated == datetime(2024, 6, 1) and hit.type == "Article" and hit.score > 0
+
+
+def test_did_you_mean(index):
+    results = search(index, "προμηθιες", viewer=ANONYMOUS)
+    assert results.total == 0 and results.suggestion == "προμήθειες"
+    assert search(index, "προμήθειες", viewer=ANONYMOUS).suggestion is None
+
+
+def test_suggestion_never_reveals_hidden_words(index):
+    # «ζαχαροπλαστικής» exists only in internal and private documents.
+    assert search(index, "ζαχαροπλαστικισ", viewer=ANONYMOUS).suggestion is None
+    assert search(index, "ζαχαροπλαστικισ", viewer=MARIA).suggestion is not None
+
+
+def test_anonymous_sees_and_counts_only_public(index):
+    results = search(index, "δήμος", viewer=ANONYMOUS, per_page=100)
+    assert not uris(results) & {"8", "9", "10"}
+    assert results.total == len(results.hits)
+    assert search(index, "ζαχαροπλαστική", viewer=ANONYMOUS).total == 0
+    assert search(index, "εσωτερικός", viewer=ANONYMOUS).total == 0
+
+
+def test_signed_in_sees_internal_network_and_own_private_only(index):
+    maria = search(index, "σημειώσεις", viewer=MARIA)
+    assert uris(maria) == {"10"} and maria.total == 1
+    assert uris(search(index, "σημειώσεις", viewer=NIKOS)) == {"11"}
+    assert uris(search(index, "ζαχαροπλαστική", viewer=MARIA)) == {"12"}
+    assert search(index, "ζαχαροπλαστική", viewer=MARIA).total == 1
+    assert {"8", "9"} <= uris(search(index, "δήμος", viewer=MARIA, per_page=100))
+
+
+def test_visitor_from_a_peer_sees_network_not_internal(index):
+    found = uris(search(index, "δήμος", viewer=VISITOR, per_page=100))
+    assert "9" in found and "8" not in found
+
+
+def test_upsert_replaces_and_delete_removes(tmp_path):
+    ix = open_or_create(tmp_path / "index")
+    with ix.writer() as writer:
+        writer.upsert(doc(1, "Κάδοι", "Νέοι κάδοι ανακύκλωσης."))
+    with ix.writer() as writer:
+        writer.upsert(doc(1, "Κάδοι", "Νέοι κάδοι κομποστοποίησης."))
+    assert search(index=ix, query_text="ανακύκλωση", viewer=ANONYMOUS).total == 0
+    assert search(ix, "κομποστοποίηση", viewer=ANONYMOUS).total == 1
+    assert ix.segment_count() == 2 and ix.doc_count() == 1
+    ix.optimize()
+    assert ix.segment_count() == 1 and not list(tmp_path.glob("index/*.seg"))
+    with ix.writer() as writer:
+        writer.delete(doc(1, "", "").uri)
+    assert search(ix, "κάδοι", viewer=ANONYMOUS).total == 0
+    ix.close()
+    assert open_or_create(tmp_path / "index").doc_count() == 0
+
+
+GARBAGE = ['"unbalanced', '"', "'", "*", "**", "?", "-", "--", "+", "AND", "OR", "NOT", "AND OR NOT", "(", ")",
+           "((δήμος", "δήμος)", "title:", "visibility:private", "uri:*", "[a TO b]", "^2", "δήμος^", "~", "\\",
+           "\x00\x01\x02δήμος\x1b[0m", "\u200b\ufeff", "*ος", "δ?μος", "a*b*c", "-*", '"-δήμος"', "",
+           "   ", "的", "😀 δήμος", "x" * 2000, ("δήμος ! @ # $ % ^ & * ( ) " * 100)[:2000],
+           " ".join(f"λέξη{n}" for n in range(400))]
+
+
+@pytest.mark.parametrize("text", GARBAGE, ids=range(len(GARBAGE)))
+def test_any_text_gives_results_or_nothing(index, text):
+    for viewer in (ANONYMOUS, MARIA):
+        results = search(index, text, viewer=viewer, page=2)
+        assert results.total >= 0 and isinstance(results.hits, list)
+        if viewer is ANONYMOUS:
+            assert not uris(results) & {"8", "9", "10", "11", "12"}
