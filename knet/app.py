@@ -14,6 +14,7 @@ import wiki
 from knet import api, config, errors, i18n, render_cache, views
 from knet.api import csrf
 from knet.db import db, migrate
+from knet.search import indexing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEMO_CREDENTIALS = "demo-credentials.txt"
@@ -54,6 +55,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     i18n.init_app(app)
     errors.init_app(app)
     render_cache.init_app(app)
+    indexing.init_app(app)
     app.register_blueprint(views.bp)
     api.register_api(app, api.bp)
     for feature in FEATURES:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import signal
 import sys
+import threading
 
 import click
 import flask_migrate
@@ -12,7 +14,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import config
+from knet import config, jobs
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, instance_option
@@ -111,6 +113,7 @@ def demo(ctx: click.Context, instance_dir: str, host: str, port: int, no_serve: 
     if no_serve:
         return
     click.echo(f"The demonstration node is at http://{host}:{port}/ (press Ctrl+C to stop).")
+    jobs.start_worker_thread(app)
     app.run(host=host, port=port)
 
 
@@ -119,11 +122,29 @@ def demo(ctx: click.Context, instance_dir: str, host: str, port: int, no_serve: 
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks (never in production).")
-def run(host: str, port: int, debug: bool) -> None:
+@click.option("--no-worker", is_flag=True, help="Do not run background jobs in this process (run 'knet worker').")
+def run(host: str, port: int, debug: bool, no_worker: bool) -> None:
     """Serve the node with the development server (use gunicorn in production)."""
     app = _load_app()
     click.echo(f"Serving {app.config['KNET']['name']} on http://{host}:{port}/ (press Ctrl+C to stop).")
+    if not no_worker:
+        jobs.start_worker_thread(app)
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.command()
+@instance_option
+@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+              help="Seconds to wait when the queue is empty.")
+def worker(poll: float) -> None:
+    """Run background jobs (index updates, later deliveries) until stopped; start several if needed."""
+    app = _load_app()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"Worker for {app.config['KNET']['name']} started (Ctrl+C or SIGTERM stops it).")
+    jobs.work(app, stop, poll_seconds=poll)
+    click.echo("Worker stopped.")
 
 
 @main.group("db")

@@ -14,6 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, has_app_context, request, session
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import parse_cookie
 
 from knet.i18n import COOKIE as LANGUAGE_COOKIE, locale_from
+from knet.jobs import Job
 
 CSRF_SLOT = "\x00knet-csrf\x00"
 GENERATION_FILE = "content-generation"
@@ -175,7 +177,9 @@ def init_app(app: Flask) -> None:
 # Registered once for every session of the process; a commit outside an app context bumps nothing.
 @event.listens_for(Session, "after_flush")
 def _remember_change(session: Session, flush_context) -> None:
-    session.info[_CHANGED] = True
+    # The job queue's own bookkeeping changes no page.
+    if any(not isinstance(obj, Job) for obj in chain(session.new, session.dirty, session.deleted)):
+        session.info[_CHANGED] = True
 
 
 @event.listens_for(Session, "after_commit")

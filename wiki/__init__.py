@@ -7,8 +7,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from knet.api import add_openapi, register_api
+from knet.content import register as register_content_type
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, demo, openapi, routes, services
+from wiki import api, content, demo, openapi, routes, services
 
 commands = ()
 #: Fills a demonstration node with sample pages.
@@ -23,6 +24,7 @@ def _recent_pages_panel() -> Markup:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
+    register_content_type(app, content.CONTENT_TYPE)
     register_api(app, api.bp)
     add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
     add_nav_link(app, "wiki.index", _l("Pages"))

@@ -69,6 +69,12 @@ def _refused(form: PageForm, exc: KnetError, page):
     return render_template("wiki/edit.html", form=form, page=page, preview=None, existing_url=existing), exc.status
 
 
+@bp.get("/pages/<int:page_id>")
+def permanent(page_id: int):
+    """A page's permanent address (its URI), which leads to its current one."""
+    return redirect(url_for("wiki.view", slug=services.slug_of(page_id)))
+
+
 @bp.get("/wiki/<slug>")
 def view(slug: str):
     return cached_view(lambda: _render_view(slug))

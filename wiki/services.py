@@ -12,10 +12,11 @@ from sqlalchemy import delete, func, select
 
 from auth.access import can_see, visible_clause
 from auth.models import User
-from knet import markup
+from knet import content, markup
 from knet.config import LANGUAGES, LICENCES, VISIBILITIES
 from knet.db import db, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
+from wiki.content import TYPE, page_uri
 from wiki.models import Link, Page, Redirect, Revision, Tag, page_tags
 from wiki.slugs import MAX_LENGTH as MAX_TITLE, slugify
 
@@ -144,6 +145,14 @@ def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) ->
     if page.deleted_at is not None and not (include_deleted and actor is not None and actor.is_admin):
         raise NotFound(_l("This page has been deleted."))
     return page, redirected_from
+
+
+def slug_of(page_id: int) -> str:
+    """The current slug of a page, found by its permanent id (visibility is checked at its address)."""
+    slug = db.session.scalar(select(Page.slug).where(Page.id == page_id))
+    if slug is None:
+        raise NotFound(_NO_SUCH_PAGE)
+    return slug
 
 
 def get_revision(page: Page, number: int) -> Revision:
@@ -279,6 +288,7 @@ def delete_page(actor: User | None, page: Page) -> None:
         raise Forbidden(_l("Only the page's author or an administrator may delete it."))
     page.deleted_at = utcnow()
     db.session.flush()
+    _record_change(page)
     _rerender_linking_pages([page.slug])
     logger.info("%s deleted page %s", actor.username, page.slug)
 
@@ -290,6 +300,7 @@ def restore_page(actor: User | None, page: Page) -> None:
         raise Invalid(_l("This page is not deleted."))
     page.deleted_at = None
     db.session.flush()
+    _record_change(page)
     _rerender_linking_pages([page.slug])
     logger.info("%s restored page %s", actor.username, page.slug)
 
@@ -300,6 +311,11 @@ def preview(body: str) -> str:
 
 
 # Internals -------------------------------------------------------------------------------------
+
+def _record_change(page: Page) -> None:
+    """Tell the rest of the node (the search index now, peers later) that this page changed."""
+    content.changed(TYPE, page.id, page_uri(page.id))
+
 
 def _in_node_language(message: LazyString) -> str:
     """An edit summary the node writes itself, in the node's language (it is stored, not shown once)."""
@@ -371,6 +387,7 @@ def _add_revision(page: Page, actor: User, title: str, body: str, summary: str) 
         db.session.add(Link(source_id=page.id, target_slug=target))
     db.session.flush()
     db.session.expire(page, ["current"])
+    _record_change(page)
     return revision
 
 

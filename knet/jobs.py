@@ -1,0 +1,128 @@
+"""Background work as rows: each job has a state, attempts and a next-try time.
+
+Handlers are registered per kind and must be safe to run twice (a worker that dies after doing the
+work but before recording it runs the job again). On PostgreSQL several workers share the queue
+through `SELECT … FOR UPDATE SKIP LOCKED`; the embedded default runs one worker thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import JSON, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from knet.db import db, utcnow
+
+logger = logging.getLogger(__name__)
+
+EXTENSION = "knet.jobs"
+PENDING, DONE, DEAD = "pending", "done", "dead"
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: pending → done, or dead after its last failed attempt.
+    state: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: Not before this time (set further away after each failure).
+    run_after: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+@dataclass(frozen=True)
+class Handler:
+    run: Callable[..., None]
+    max_attempts: int
+    #: Seconds to wait before the next try, given the number of attempts so far.
+    retry_after: Callable[[int], float]
+
+
+def _exponential(attempts: int) -> float:
+    return min(2.0 ** attempts, 3600.0)
+
+
+def register(app: Flask, kind: str, run: Callable[..., None], *, max_attempts: int = 8,
+             retry_after: Callable[[int], float] = _exponential) -> None:
+    """Say which function does the jobs of one kind; it receives the job's payload as keywords."""
+    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after)
+
+
+def enqueue(kind: str, **payload: Any) -> Job:
+    """Add a job in the caller's transaction: it exists only if the change that asked for it is committed."""
+    job = Job(kind=kind, payload=payload)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def run_pending(limit: int | None = None) -> int:
+    """Run the jobs that are due, oldest first, one transaction each; return how many ran."""
+    handlers: dict[str, Handler] = current_app.extensions.get(EXTENSION, {})
+    count = 0
+    while limit is None or count < limit:
+        job = db.session.scalars(
+            select(Job).where(Job.state == PENDING, Job.run_after <= utcnow()).order_by(Job.id).limit(1)
+            .with_for_update(skip_locked=True)).first()
+        if job is None:
+            db.session.rollback()
+            return count
+        count += 1
+        handler = handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for jobs of kind {job.kind!r}")
+            handler.run(**job.payload)
+        except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded on its job
+            job_id = job.id
+            db.session.rollback()
+            _record_failure(db.session.get(Job, job_id), handler, exc)
+        else:
+            job.state, job.finished_at = DONE, utcnow()
+        db.session.commit()
+    return count
+
+
+def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:
+    job.attempts += 1
+    job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if handler is None or job.attempts >= handler.max_attempts:
+        job.state = DEAD
+        logger.error("Job %d (%s) failed for good after %d attempt(s): %s", job.id, job.kind, job.attempts, exc)
+    else:
+        job.run_after = utcnow() + timedelta(seconds=handler.retry_after(job.attempts))
+        logger.warning("Job %d (%s) failed (attempt %d), retrying at %s: %s", job.id, job.kind, job.attempts,
+                       job.run_after, exc)
+
+
+def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+    """Run jobs until `stop` is set, waiting `poll_seconds` whenever the queue is empty."""
+    with app.app_context():
+        while not stop.is_set():
+            try:
+                ran = run_pending()
+            except Exception:  # noqa: BLE001 - a lost database connection must not end the worker
+                logger.exception("The worker could not read the job queue; trying again")
+                db.session.rollback()
+                ran = 0
+            if not ran:
+                stop.wait(poll_seconds)
+        db.session.remove()
+
+
+def start_worker_thread(app: Flask) -> threading.Event:
+    """Drain the queue in a thread of this process (the embedded default); set the event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=work, args=(app, stop), name="knet-worker", daemon=True).start()
+    return stop

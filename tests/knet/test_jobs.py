@@ -1,0 +1,73 @@
+"""Background jobs: rows with a state, attempts and a next-try time."""
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from knet import jobs
+from knet.db import db, utcnow
+from knet.jobs import DEAD, DONE, PENDING, Job
+
+
+def test_a_job_runs_once_with_its_payload(app):
+    seen = []
+    jobs.register(app, "test.note", lambda **payload: seen.append(payload))
+    jobs.enqueue("test.note", word="καλημέρα", number=3)
+    db.session.commit()
+
+    assert jobs.run_pending() == 1
+    assert jobs.run_pending() == 0
+    assert seen == [{"word": "καλημέρα", "number": 3}]
+    job = db.session.scalars(select(Job)).one()
+    assert (job.state, job.attempts) == (DONE, 0) and job.finished_at is not None
+
+
+def test_a_job_of_a_rolled_back_change_never_exists(app):
+    jobs.enqueue("test.note")
+    db.session.rollback()
+    assert jobs.run_pending() == 0
+
+
+def test_a_failing_job_is_retried_later_then_given_up(app):
+    attempts = []
+
+    def flaky(**payload):
+        attempts.append(1)
+        raise OSError("the disk is full")
+
+    jobs.register(app, "test.flaky", flaky, max_attempts=2, retry_after=lambda n: 30)
+    jobs.enqueue("test.flaky")
+    db.session.commit()
+
+    assert jobs.run_pending() == 1
+    job = db.session.scalars(select(Job)).one()
+    assert (job.state, job.attempts) == (PENDING, 1)
+    assert job.last_error == "OSError: the disk is full"
+    assert jobs.run_pending() == 0, "not due again before its next-try time"
+
+    job.run_after = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert jobs.run_pending() == 1
+    db.session.refresh(job)
+    assert (job.state, job.attempts, len(attempts)) == (DEAD, 2, 2)
+
+
+def test_a_job_without_a_handler_is_dead_not_lost(app):
+    jobs.enqueue("test.nobody-handles-this")
+    db.session.commit()
+    assert jobs.run_pending() == 1
+    job = db.session.scalars(select(Job)).one()
+    assert job.state == DEAD and "no handler" in job.last_error
+
+
+def test_the_worker_thread_drains_the_queue_and_stops(app):
+    done = threading.Event()
+    jobs.register(app, "test.signal", lambda: done.set())
+    jobs.enqueue("test.signal")
+    db.session.commit()
+
+    stop = jobs.start_worker_thread(app)
+    try:
+        assert done.wait(10), "the worker thread did not run the job"
+    finally:
+        stop.set()
