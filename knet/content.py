@@ -6,7 +6,7 @@ was committed. Only the worker acts on it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -25,6 +25,8 @@ class ContentType:
     name: str
     #: The search document of the object with this id, or None when it is gone or deleted.
     search_document: Callable[[int], SearchDocument | None]
+    #: The ids of every object of this type that should be in the index (for rebuilds and checks).
+    indexable_ids: Callable[[], Iterable[int]]
 
 
 def register(app: Flask, content_type: ContentType) -> None:

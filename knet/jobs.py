@@ -121,8 +121,24 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
         db.session.remove()
 
 
-def start_worker_thread(app: Flask) -> threading.Event:
-    """Drain the queue in a thread of this process (the embedded default); set the event to stop it."""
-    stop = threading.Event()
-    threading.Thread(target=work, args=(app, stop), name="knet-worker", daemon=True).start()
-    return stop
+class WorkerThread(threading.Thread):
+    """Drains the queue inside this process (the embedded default, next to the web server)."""
+
+    def __init__(self, app: Flask, poll_seconds: float = 1.0) -> None:
+        super().__init__(name="knet-worker", daemon=True)
+        self.app, self.poll_seconds, self.stopping = app, poll_seconds, threading.Event()
+
+    def run(self) -> None:
+        work(self.app, self.stopping, self.poll_seconds)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to finish its current job and wait for it."""
+        self.stopping.set()
+        self.join(timeout)
+
+
+def start_worker_thread(app: Flask) -> WorkerThread:
+    """Run background jobs in a thread of this process until stopped."""
+    thread = WorkerThread(app)
+    thread.start()
+    return thread

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from markupsafe import Markup
+from sqlalchemy import select
 
 from knet.content import ContentType
 from knet.db import as_utc, db
@@ -35,4 +36,8 @@ def search_document(page_id: int) -> SearchDocument | None:
     )
 
 
-CONTENT_TYPE = ContentType(TYPE, search_document)
+def indexable_ids() -> list[int]:
+    return list(db.session.scalars(select(Page.id).where(Page.deleted_at.is_(None)).order_by(Page.id)))
+
+
+CONTENT_TYPE = ContentType(TYPE, search_document, indexable_ids)

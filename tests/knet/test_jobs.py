@@ -66,8 +66,9 @@ def test_the_worker_thread_drains_the_queue_and_stops(app):
     jobs.enqueue("test.signal")
     db.session.commit()
 
-    stop = jobs.start_worker_thread(app)
+    worker = jobs.start_worker_thread(app)
     try:
         assert done.wait(10), "the worker thread did not run the job"
     finally:
-        stop.set()
+        worker.stop()
+    assert not worker.is_alive()
