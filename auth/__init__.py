@@ -7,8 +7,11 @@ from flask_login import LoginManager
 
 from auth import routes
 from auth.cli import user
+from auth.bearer import api_actor
 from auth.models import User
 from knet.db import db
+from knet.search.api import set_api_viewer
+from knet.search.index import Viewer
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
@@ -24,6 +27,13 @@ def _load_user(user_id: str) -> User | None:
     return account if account is not None and account.active else None
 
 
+def _api_search_viewer() -> Viewer:
+    actor = api_actor()
+    return Viewer(str(actor.id)) if actor is not None else Viewer()
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.register_blueprint(routes.bp)
+    # API searches see what the token's owner may see.
+    set_api_viewer(app, _api_search_viewer)

@@ -11,7 +11,7 @@ import auth
 import auth.models
 import auth.services
 import wiki
-from knet import api, config, errors, i18n, render_cache, views
+from knet import api, config, errors, i18n, render_cache, search, views
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.search import indexing
@@ -56,6 +56,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     errors.init_app(app)
     render_cache.init_app(app)
     indexing.init_app(app)
+    search.init_app(app)
     app.register_blueprint(views.bp)
     api.register_api(app, api.bp)
     for feature in FEATURES:

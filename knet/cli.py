@@ -19,6 +19,7 @@ from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, instance_option
 from knet.errors import KnetError
+from knet.search.commands import index_group
 
 
 class KnetGroup(click.Group):
@@ -170,6 +171,7 @@ def migrate(message: str) -> None:
     flask_migrate.migrate(directory=str(MIGRATIONS), message=message)
 
 
+main.add_command(index_group)
 for command in feature_commands():
     main.add_command(command)
 

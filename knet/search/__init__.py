@@ -1,7 +1,18 @@
 """Full-text search: the Greek/English analyzer and the node's Whoosh index (the only whoosh importer)."""
+from flask import Flask
+
+from knet.api import add_openapi, register_api
+from knet.search import api, views
 from knet.search.analysis import analyze, fold
 from knet.search.index import (Filters, Hit, SearchDocument, SearchIndex, SearchResults, Viewer, Writer,
                                open_or_create, search)
 
 __all__ = ["analyze", "fold", "Filters", "Hit", "SearchDocument", "SearchIndex", "SearchResults", "Viewer",
-           "Writer", "open_or_create", "search"]
+           "Writer", "open_or_create", "search", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Serve the search page, /opensearch.xml and /api/v1/search."""
+    app.register_blueprint(views.bp)
+    register_api(app, api.bp)
+    add_openapi(app, api.PATHS, api.SCHEMAS)

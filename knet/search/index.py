@@ -252,6 +252,10 @@ def _rewrite(q: query.Query) -> query.Query:
                         boost=q.boost)
     if isinstance(q, (query.Wildcard, query.Every)):  # not expected after _only_prefixes; never run one
         return query.NullQuery
+    if isinstance(q, query.Phrase) and q.fieldname == "tags":
+        # Tags keep no positions, so a quoted phrase that reached the tags field (a comma inside
+        # quotes splits it into tags) asks for all of its words as tags instead.
+        return query.And([query.Term("tags", word) for word in q.words], boost=q.boost)
     if q.is_leaf():
         return q
     return q.apply(_rewrite)

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from knet import content, jobs
 from knet.search.index import SearchIndex, open_or_create
+from knet.search.rebuild import live_directory
 
 logger = logging.getLogger(__name__)
 
@@ -18,16 +19,18 @@ _opening = threading.Lock()
 
 
 def index_path(app: Flask) -> Path:
-    return Path(app.instance_path) / INDEX_DIRECTORY
+    """The live index's directory (`knet index rebuild` swaps in new ones; see knet.search.rebuild)."""
+    return live_directory(Path(app.instance_path) / INDEX_DIRECTORY)
 
 
 def node_index() -> SearchIndex:
-    """This node's index, opened (or created) on first use."""
+    """This node's index, opened (or created) on first use, and again after a rebuild swapped in another."""
     app = current_app._get_current_object()
+    path = index_path(app)  # one small file read, so every process follows a swap at its next search
     with _opening:
         index = app.extensions.get(EXTENSION)
-        if index is None:
-            index = app.extensions[EXTENSION] = open_or_create(index_path(app))
+        if index is None or index.path != path:
+            index = app.extensions[EXTENSION] = open_or_create(path)
     return index
 
 

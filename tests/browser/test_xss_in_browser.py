@@ -37,7 +37,8 @@ for (const name of ['alert', 'prompt', 'confirm', 'print']) {
 DANGER = r"""() => {
   const found = [];
   const bad = 'script, iframe, frame, frameset, object, embed, applet, svg, math, style:not(head style), '
-            + 'link:not([rel=stylesheet][href^="/static/"]), meta[http-equiv], base, template, '
+            + 'link:not([rel=stylesheet][href^="/static/"]):not([rel=search][href="/opensearch.xml"]), '
+            + 'meta[http-equiv], base, template, '
             + 'main form:not([action^="/"]), .content form, .content input, .content button, .content textarea';
   for (const el of document.querySelectorAll(bad))
     found.push('<' + el.tagName.toLowerCase() + '> ' + el.outerHTML.slice(0, 120));

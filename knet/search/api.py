@@ -1,0 +1,119 @@
+"""Search in the JSON API: GET /api/v1/search.
+
+API requests never authenticate by the session cookie, and bearer tokens belong to `auth`, which
+knet must not import: `auth` registers who is searching with :func:`set_api_viewer`. Without a
+token the search is anonymous and finds public objects only.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timezone
+
+from flask import Blueprint, Flask, current_app, request
+
+from knet.api import pagination
+from knet.search.index import SearchResults, Viewer, search
+from knet.search.indexing import node_index
+from knet.search.views import TYPE_LABELS, filters_from
+
+bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
+
+VIEWER_LOADER = "knet.search.api_viewer"
+ViewerLoader = Callable[[], Viewer]
+
+
+def set_api_viewer(app: Flask, loader: ViewerLoader) -> None:
+    """Let a feature that authenticates API requests say who is searching (default: anonymous)."""
+    app.extensions[VIEWER_LOADER] = loader
+
+
+def api_viewer() -> Viewer:
+    loader = current_app.extensions.get(VIEWER_LOADER)
+    return loader() if loader else Viewer()
+
+
+def results_json(found: SearchResults) -> dict:
+    """A page of results as the API returns it; dates in ISO 8601 with their UTC offset."""
+    return {
+        "query": found.query,
+        "total": found.total,
+        "page": found.page,
+        "results": [{"uri": hit.uri, "type": hit.type, "title": hit.title, "snippet": hit.snippet,
+                     "language": hit.language, "tags": hit.tags,
+                     "updated": _iso(hit.updated), "home": hit.home, "score": hit.score} for hit in found.hits],
+        "suggestion": found.suggestion,
+    }
+
+
+def _iso(moment) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # the index keeps UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat()
+
+
+@bp.get("/search")
+def search_objects():
+    page, per_page = pagination()
+    found = search(node_index(), request.args.get("q", ""), viewer=api_viewer(), page=page, per_page=per_page,
+                   filters=filters_from(request.args))
+    return results_json(found)
+
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+SCHEMAS = {
+    "SearchResult": {
+        "type": "object",
+        "properties": {
+            "uri": {"type": "string", "description": "The object's permanent address."},
+            "type": {"type": "string", "enum": list(TYPE_LABELS)},
+            "title": {"type": "string"},
+            "snippet": {"type": "string",
+                        "description": "HTML: the passage that matched, escaped, with the matched words in <mark>."},
+            "language": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "updated": {"type": ["string", "null"], "format": "date-time"},
+            "home": {"type": "string", "description": "The node the object lives on."},
+            "score": {"type": "number"},
+        },
+    },
+    "SearchResults": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "The query as searched (control characters removed)."},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
+            "suggestion": {"type": ["string", "null"], "description": "A corrected query (\"did you mean\")."},
+        },
+    },
+}
+
+
+def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
+    return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
+
+
+PATHS = {
+    "/search": {
+        "get": {
+            "summary": "Search everything on the node that the token's owner may read (public objects without a token)",
+            "parameters": [
+                _parameter("q", "Words, \"phrases\", prefix* and -exclusions; accents and case do not matter."),
+                _parameter("type", "Only this type of object.",
+                           {"type": "string", "enum": list(TYPE_LABELS)}),
+                _parameter("lang", "Only objects in this language.", {"type": "string", "enum": ["el", "en"]}),
+                _parameter("tag", "Only objects with this tag."),
+                _parameter("page", "Page number.", {"type": "integer", "minimum": 1}),
+                _parameter("per_page", "Results per page.", {"type": "integer", "minimum": 1, "maximum": 100}),
+            ],
+            "responses": {
+                "200": {"description": "One page of results",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
+                "400": {"description": "Invalid page or per_page", "content": _PROBLEM},
+            },
+        },
+    },
+}

@@ -1,0 +1,94 @@
+"""GET /api/v1/search: the JSON shape, filters, pagination, visibility and hostile input."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from knet import jobs
+from knet.search import Viewer
+from knet.search.api import set_api_viewer
+
+FIELDS = ["uri", "type", "title", "snippet", "language", "tags", "updated", "home", "score"]
+
+
+@pytest.fixture
+def pages(make_user, make_page):
+    maria = make_user("maria", role="editor")
+    make_page(maria, "Προμήθειες του Δήμου", "Οι προμήθειες γίνονται με ηλεκτρονικό διαγωνισμό.",
+              visibility="public", tags=["προμήθειες", "ΚΕΠ"])
+    make_page(maria, "Procurement rules", "The procurement rule for municipal supplies.", visibility="public",
+              language="en")
+    make_page(maria, "Εσωτερικές προμήθειες", "Εσωτερικές οδηγίες για τις προμήθειες.", visibility="internal")
+    make_page(maria, "Σημειώσεις", "Ιδιωτικές σημειώσεις για προμήθειες.", visibility="private")
+    jobs.run_pending()
+    return {"maria": maria}
+
+
+def test_search_returns_the_documented_shape(client, pages, app):
+    response = client.get("/api/v1/search", query_string={"q": "ΠΡΟΜΗΘΕΙΑ"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    body = response.json
+    assert list(body) == ["query", "total", "page", "results", "suggestion"]
+    assert body["query"] == "ΠΡΟΜΗΘΕΙΑ" and body["total"] == 1 and body["page"] == 1
+    assert body["suggestion"] is None
+    [result] = body["results"]
+    assert list(result) == FIELDS
+    base = app.config["KNET"]["url"]
+    assert result["uri"].startswith(f"{base}/pages/") and result["home"] == base
+    assert result["type"] == "page" and result["title"] == "Προμήθειες του Δήμου" and result["language"] == "el"
+    assert sorted(result["tags"]) == ["κεπ", "προμήθειες"]
+    assert "<mark" in result["snippet"]
+    assert datetime.fromisoformat(result["updated"]).utcoffset() is not None
+    assert isinstance(result["score"], float) and result["score"] > 0
+
+
+def test_api_search_sees_what_the_token_owner_may_see(client, pages, make_token):
+    body = client.get("/api/v1/search?q=προμήθειες").json
+    assert body["total"] == 1 and [r["title"] for r in body["results"]] == ["Προμήθειες του Δήμου"]
+    # With a personal token, a person finds what they may read, their own private pages included.
+    body = client.get("/api/v1/search?q=προμήθειες", headers=make_token(pages["maria"], "read")).json
+    assert sorted(r["title"] for r in body["results"]) == ["Εσωτερικές προμήθειες", "Προμήθειες του Δήμου",
+                                                           "Σημειώσεις"]
+    assert client.get("/api/v1/search?q=προμήθειες", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.get("/api/v1/search?q=σημειώσεις").json == {
+        "query": "σημειώσεις", "total": 0, "page": 1, "results": [], "suggestion": None}
+
+
+def test_a_registered_viewer_loader_widens_the_scope(client, pages, app):
+    set_api_viewer(app, lambda: Viewer(str(pages["maria"].id)))
+    titles = sorted(r["title"] for r in client.get("/api/v1/search?q=προμήθειες").json["results"])
+    assert titles == ["Εσωτερικές προμήθειες", "Προμήθειες του Δήμου", "Σημειώσεις"]
+
+
+def test_filters_pagination_and_suggestion(client, pages):
+    assert [r["title"] for r in client.get("/api/v1/search?q=procurement OR προμήθειες&lang=en").json["results"]] == [
+        "Procurement rules"]
+    assert client.get("/api/v1/search?q=προμήθειες&tag=κεπ").json["total"] == 1
+    assert client.get("/api/v1/search?q=προμήθειες&type=question").json["total"] == 0
+    body = client.get("/api/v1/search?q=procurement OR προμήθειες&per_page=1&page=2").json
+    assert body["total"] == 2 and body["page"] == 2 and len(body["results"]) == 1
+    assert client.get("/api/v1/search?q=προμήθειες&page=5").json["results"] == []
+    assert client.get("/api/v1/search?q=προμηθιες").json["suggestion"] == "προμήθειες"
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=abc", "per_page=0", "per_page=101", "page=", "page=9999999"])
+def test_bad_pagination_is_a_problem_document(client, pages, query):
+    response = client.get(f"/api/v1/search?q=δήμος&{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json" and response.json["status"] == 400
+
+
+@pytest.mark.parametrize("query", ["", '"δήμος', "*", "-", "AND", "\x00", "\x01δήμος\x7f", "x" * 5000,
+                                   "".join(chr(33 + n * 31 % 90) for n in range(2000)).replace('"', "")])
+def test_any_query_is_answered(client, pages, query):
+    response = client.get("/api/v1/search", query_string={"q": query, "tag": query})
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.json["total"] >= 0
+
+
+def test_search_is_described_in_openapi(client):
+    spec = client.get("/api/v1/openapi.json").json
+    operation = spec["paths"]["/search"]["get"]
+    assert {p["name"] for p in operation["parameters"]} == {"q", "type", "lang", "tag", "page", "per_page"}
+    assert "SearchResults" in spec["components"]["schemas"]
