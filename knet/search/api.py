@@ -12,7 +12,7 @@ from datetime import timezone
 from flask import Blueprint, Flask, current_app, request
 
 from knet.api import pagination
-from knet.search.index import SearchResults, Viewer, search
+from knet.search.index import SearchResults, Viewer, clean, search
 from knet.search.indexing import node_index
 from knet.search.views import TYPE_LABELS, filters_from
 
@@ -61,6 +61,23 @@ def search_objects():
     return results_json(found)
 
 
+#: How many titles the search box's autocompletion offers.
+SUGGESTIONS = 8
+
+
+@bp.get("/search/suggestions")
+def suggestions():
+    """Titles for the search box while someone types: what the words so far (the last one as a
+    prefix) find among the objects this person may read, best first."""
+    text = clean(request.args.get("q", "")).strip()
+    if not text or text.endswith(("*", '"')):
+        titles: list[str] = []
+    else:
+        found = search(node_index(), text + "*", viewer=api_viewer(), per_page=SUGGESTIONS)
+        titles = list(dict.fromkeys(hit.title for hit in found.hits))
+    return {"query": text, "suggestions": titles}
+
+
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 SCHEMAS = {
@@ -97,6 +114,16 @@ def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
 
 
 PATHS = {
+    "/search/suggestions": {
+        "get": {
+            "summary": "Titles to offer in a search box while someone types (the last word counts as a prefix)",
+            "parameters": [_parameter("q", "The words typed so far.")],
+            "responses": {"200": {"description": "Up to 8 titles the reader may open, best first", "content": {
+                "application/json": {"schema": {"type": "object", "properties": {
+                    "query": {"type": "string"},
+                    "suggestions": {"type": "array", "items": {"type": "string"}}}}}}}},
+        },
+    },
     "/search": {
         "get": {
             "summary": "Search everything on the node that the token's owner may read (public objects without a token)",

@@ -92,3 +92,13 @@ def test_search_is_described_in_openapi(client):
     operation = spec["paths"]["/search"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"q", "type", "lang", "tag", "page", "per_page"}
     assert "SearchResults" in spec["components"]["schemas"]
+
+
+def test_suggestions_complete_the_last_word_among_readable_titles(client, pages, make_token):
+    body = client.get("/api/v1/search/suggestions?q=προμηθ").json
+    assert body == {"query": "προμηθ", "suggestions": ["Προμήθειες του Δήμου"]}
+    mine = client.get("/api/v1/search/suggestions?q=ΠΡΟΜΗΘ", headers=make_token(pages["maria"], "read")).json
+    assert sorted(mine["suggestions"]) == ["Εσωτερικές προμήθειες", "Προμήθειες του Δήμου", "Σημειώσεις"]
+    for odd in ("", "   ", "*", '"', "\x00", "-", "δ" * 3000):
+        response = client.get("/api/v1/search/suggestions", query_string={"q": odd})
+        assert response.status_code == 200 and isinstance(response.json["suggestions"], list)
