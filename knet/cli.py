@@ -19,6 +19,7 @@ from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, instance_option
 from knet.errors import KnetError
+from knet.search import indexing
 from knet.search.commands import index_group
 
 
@@ -70,6 +71,7 @@ def init(ctx: click.Context, instance_dir: str, name: str, url: str, database: s
                 flask_migrate.upgrade(directory=str(MIGRATIONS))
             finally:
                 db.engine.dispose()
+        indexing.create_empty(app)
     except (SQLAlchemyError, ArgumentError) as exc:
         # Leave nothing behind, so the same command can simply be run again.
         where.config_file.unlink()

@@ -6,16 +6,25 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy import insert, select
 
 from knet import content, jobs
+from knet.db import db, utcnow
+from knet.jobs import Job
 from knet.search.index import SearchIndex, open_or_create
-from knet.search.rebuild import live_directory
+from knet.search.rebuild import live_directory, rebuild
 
 logger = logging.getLogger(__name__)
 
 EXTENSION = "knet.search_index"
 INDEX_DIRECTORY = "search-index"
+REBUILD_JOB = "search.rebuild"
 _opening = threading.Lock()
+
+
+def create_empty(app: Flask) -> None:
+    """Give a new node its (empty) index, so that a missing index later means a lost one."""
+    open_or_create(index_path(app)).close()
 
 
 def index_path(app: Flask) -> Path:
@@ -24,14 +33,41 @@ def index_path(app: Flask) -> Path:
 
 
 def node_index() -> SearchIndex:
-    """This node's index, opened (or created) on first use, and again after a rebuild swapped in another."""
+    """This node's index, opened (or created) on first use, and again after a rebuild swapped in another.
+
+    If the index is gone (a deleted directory, a new disk), an empty one answers at once and a
+    rebuild is queued for the worker, so the node keeps serving while the index comes back."""
     app = current_app._get_current_object()
     path = index_path(app)  # one small file read, so every process follows a swap at its next search
     with _opening:
         index = app.extensions.get(EXTENSION)
-        if index is None or index.path != path:
+        if index is None or index.path != path or not path.is_dir():
+            missing = not path.is_dir()
             index = app.extensions[EXTENSION] = open_or_create(path)
+            if missing:
+                _queue_rebuild()
     return index
+
+
+def _queue_rebuild() -> None:
+    # In a connection of its own: the caller may be a search (which writes nothing) or a job.
+    with db.engine.begin() as connection:
+        already = connection.scalar(select(Job.id).where(Job.kind == REBUILD_JOB, Job.state == jobs.PENDING))
+        if already is None:
+            connection.execute(insert(Job).values(kind=REBUILD_JOB, payload={}, state=jobs.PENDING, attempts=0,
+                                                  run_after=utcnow(), created_at=utcnow()))
+            logger.warning("The search index was missing; an empty one serves until the queued rebuild ends")
+
+
+def rebuilding() -> bool:
+    """Whether a rebuild of the index is waiting or running (searches may miss things meanwhile)."""
+    return db.session.scalar(select(Job.id).where(Job.kind == REBUILD_JOB, Job.state == jobs.PENDING)) is not None
+
+
+def rebuild_job() -> None:
+    """Job handler: rebuild the whole index from the database and swap it in."""
+    result = rebuild(Path(current_app.instance_path) / INDEX_DIRECTORY, content.content_types().values())
+    logger.info("Rebuilt the search index: %d documents in %.1f s", result.documents, result.seconds)
 
 
 def index_one(type: str, id: int, uri: str) -> None:  # noqa: A002 - the job payload's names
@@ -47,3 +83,4 @@ def index_one(type: str, id: int, uri: str) -> None:  # noqa: A002 - the job pay
 
 def init_app(app: Flask) -> None:
     jobs.register(app, content.INDEX_JOB, index_one)
+    jobs.register(app, REBUILD_JOB, rebuild_job, max_attempts=3)

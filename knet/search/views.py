@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from knet.config import LANGUAGES
 from knet.search.index import Filters, Hit, Viewer, clean, search
+from knet.search import indexing
 from knet.search.indexing import node_index
 
 bp = Blueprint("search", __name__)
@@ -71,12 +72,13 @@ def results():
     page = _page_number(request.args.get("page"))
     found = search(node_index(), text, viewer=current_viewer(), page=page,
                    per_page=current_app.config["KNET"]["page_size"], filters=filters)
+    rebuilding = indexing.rebuilding()
     # The filters that apply, for links that keep them (pagination, "did you mean", tags).
     kept = {name: value for name, value in (("type", filters.type), ("lang", filters.language),
                                             ("tag", filters.tag)) if value}
     return render_template("search/results.html", results=found, filters=filters, kept=kept,
                            type_labels=TYPE_LABELS, type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS,
-                           link_of=link_of, empty_query=not found.query)
+                           link_of=link_of, empty_query=not found.query, rebuilding=rebuilding)
 
 
 @bp.get("/opensearch.xml")

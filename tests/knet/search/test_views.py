@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 from xml.etree import ElementTree
 
 import pytest
 
 from knet import jobs
+from knet.search.indexing import index_path
 
 NOISE = "".join(chr(32 + (n * 7919) % 95) for n in range(2000))
 HOSTILE_QUERIES = [
@@ -192,3 +194,15 @@ def test_opensearch_description(client, app):
     base = app.config["KNET"]["url"].rstrip("/")
     assert urls["text/html"] == f"{base}/search?q={{searchTerms}}"
     assert urls["application/json"] == f"{base}/api/v1/search?q={{searchTerms}}"
+
+
+def test_a_lost_index_is_rebuilt_in_the_background_and_the_page_says_so(app, client, pages):
+    shutil.rmtree(index_path(app))
+    response = client.get("/search", query_string={"q": "προμήθειες"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'class="alert index-rebuilding"' in html and "Προμήθειες του Δήμου" not in html
+
+    jobs.run_pending()
+    html = client.get("/search", query_string={"q": "προμήθειες"}).get_data(as_text=True)
+    assert "index-rebuilding" not in html and "Προμήθειες του Δήμου" in html
