@@ -8,11 +8,10 @@ from flask import Blueprint, Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
 
+from knet.config import MAX_PAGE_NUMBER
 from knet.errors import Invalid
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-#: Highest page number a list accepts; beyond it the OFFSET would overflow the database's integers.
-MAX_PAGE = 1_000_000
 csrf = CSRFProtect()
 
 
@@ -90,8 +89,8 @@ def pagination() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", current_app.config["KNET"]["page_size"]))
     except ValueError as exc:
         raise Invalid(_l("“page” and “per_page” must be whole numbers.")) from exc
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 100:
-        raise Invalid(_l("“page” is between 1 and %(max)d and “per_page” between 1 and 100.", max=MAX_PAGE))
+    if not 1 <= page <= MAX_PAGE_NUMBER or not 1 <= per_page <= 100:
+        raise Invalid(_l("“page” is between 1 and %(max)d and “per_page” between 1 and 100.", max=MAX_PAGE_NUMBER))
     return page, per_page
 
 

@@ -11,6 +11,8 @@ CONFIG_FILE = "knet.toml"
 LANGUAGES = ("el", "en")
 LICENCES = ("CC-BY-4.0", "CC0-1.0", "all-rights-reserved")
 VISIBILITIES = ("private", "internal", "network", "public")
+#: Highest page number a list accepts; beyond it an OFFSET would overflow the database's integers.
+MAX_PAGE_NUMBER = 1_000_000
 
 #: Values every node has unless its knet.toml or the environment says otherwise.
 DEFAULTS: dict[str, object] = {

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from auth.access import can_see, visible_clause
 from auth.models import User
 from knet import content, markup
-from knet.config import LANGUAGES, LICENCES, VISIBILITIES
+from knet.config import LANGUAGES, LICENCES, MAX_PAGE_NUMBER, VISIBILITIES
 from knet.db import db, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
 from wiki.content import TYPE, page_uri
@@ -26,7 +26,6 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 500
 OPEN_LICENCES = ("CC-BY-4.0", "CC0-1.0")
-MAX_PAGE_NUMBER = 1_000_000
 
 
 @dataclass

@@ -7,11 +7,11 @@ token the search is anonymous and finds public objects only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timezone
 
 from flask import Blueprint, Flask, current_app, request
 
 from knet.api import pagination
+from knet.db import as_utc
 from knet.search.index import SearchResults, Viewer, clean, search
 from knet.search.indexing import node_index
 from knet.search.views import TYPE_LABELS, filters_from
@@ -46,11 +46,7 @@ def results_json(found: SearchResults) -> dict:
 
 
 def _iso(moment) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # the index keeps UTC
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat()
+    return as_utc(moment).isoformat() if moment is not None else None
 
 
 @bp.get("/search")
