@@ -2,8 +2,9 @@
 
 One chain serves documents and queries in Greek and English alike:
 tokenise (Unicode words; ``_`` separates) → fold (lowercase, strip accents and dialytika, final ς → σ)
-→ drop Greek and English stop words → Snowball stem (Greek for Greek-script tokens, English for
-Latin-script tokens, anything else untouched).
+→ drop Greek and English stop words → stem: Greek-script tokens through the Greek lemma table
+(:mod:`knet.search.lemmas`) or else Snowball Greek, Latin-script tokens through Snowball English,
+anything else untouched.
 
 Accents are stripped *before* stemming. The Snowball Greek stemmer lowercases and strips tonos itself,
 but its own table maps ϊ and ΐ to η (so «καΐκι» would stem to «καηκ» and «καικι» to «καικ»); fed
@@ -17,13 +18,16 @@ import re
 import threading
 import unicodedata
 from functools import lru_cache
+from importlib.metadata import version
 
-import snowballstemmer
+import Stemmer
 from whoosh.analysis import Filter, RegexTokenizer, StopFilter, StripFilter
+
+from knet.search.lemmas import lemma_stems
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GREEK_STOP_WORDS", "ENGLISH_STOP_WORDS", "STOP_WORDS", "fold", "stem", "analyze",
+__all__ = ["ANALYSIS_VERSION", "GREEK_STOP_WORDS", "ENGLISH_STOP_WORDS", "STOP_WORDS", "fold", "stem", "analyze",
            "text_analyzer", "tag_analyzer", "WORD_PATTERN"]
 
 #: A word: letters and digits (with any combining marks of decomposed input); ``_`` and punctuation
@@ -37,6 +41,7 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]
 _GREEK_LETTER = re.compile(r"[\u0370-\u03ff]")
 _LATIN_LETTER = re.compile(r"[a-z]")
 _GREEK_VOWELS = frozenset("αεηιουω")
+_DOUBLED_CONSONANT = re.compile(r"([βγδζθκλμνξπρστφχψ])\1")
 
 
 def fold(text: str) -> str:
@@ -81,28 +86,44 @@ GREEK_STOP_WORDS: frozenset[str] = frozenset(fold(word) for word in _GREEK.split
 ENGLISH_STOP_WORDS: frozenset[str] = frozenset(_ENGLISH.split())
 STOP_WORDS: frozenset[str] = GREEK_STOP_WORDS | ENGLISH_STOP_WORDS
 
-# Snowball stemmer objects keep per-call state, so threads share them under a lock; the cache in
-# front of it means the lock is only taken for words never seen before.
-_stemmers = {"greek": snowballstemmer.stemmer("greek"), "english": snowballstemmer.stemmer("english")}
+#: Names everything that decides which terms a word becomes. An index written under another
+#: version is rebuilt (see knet.search.indexing); change it whenever a rule here changes.
+ANALYSIS_VERSION = (f"2:pystemmer-{version('PyStemmer')}:simplemma-{version('simplemma')}")
+
+# Snowball (PyStemmer, in C) stemmer objects are not thread-safe, so threads share them under a
+# lock; the cache in front of it means the lock is only taken for words never seen before.
+_stemmers = {"greek": Stemmer.Stemmer("greek"), "english": Stemmer.Stemmer("english")}
 _stemmer_lock = threading.Lock()
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The stem of one folded word: Greek Snowball for Greek script, English for Latin, else the word."""
+    """The stem of one folded word: for Greek script, its lemma's stem when the lemma table knows
+    the word, else its own Greek stem; English Snowball for Latin script; else the word itself."""
     if _GREEK_LETTER.search(word):
-        language = "greek"
-    elif _LATIN_LETTER.search(word):
-        language = "english"
-    else:
-        return word
+        return lemma_stems().get(word) or greek_stem(word)
+    if _LATIN_LETTER.search(word):
+        with _stemmer_lock:
+            return _stemmers["english"].stemWord(word)
+    return word
+
+
+def greek_stem(word: str) -> str:
+    """Snowball Greek, made consistent where it is not:
+
+    - it keeps the ι of -ια/-ιο in some forms and not others («γαλλια» → «γαλλ», «γαλλιασ» →
+      «γαλλι»): a final ι after a consonant goes;
+    - it removes the adjective suffix -ικ in some cases only («πολιτικο» → «πολιτ», «πολιτικη» →
+      «πολιτικ»): a final ικ goes;
+    - doubled consonants become single, as spelling and aspect vary them («υποβάλλει», «υποβάλει»).
+    """
     with _stemmer_lock:
-        stemmed = _stemmers[language].stemWord(word)
-    if language == "greek" and len(stemmed) >= 5 and stemmed[-1] == "ι" and stemmed[-2] not in _GREEK_VOWELS:
-        # Snowball keeps the ι of -ια/-ιο in some forms and not others («γαλλια» → «γαλλ»,
-        # «γαλλιασ» → «γαλλι»; «βελγιο» → «βελγι», «βελγιου» → «βελγ»): drop it after a consonant.
+        stemmed = _stemmers["greek"].stemWord(word)
+    if len(stemmed) >= 5 and stemmed[-1] == "ι" and stemmed[-2] not in _GREEK_VOWELS:
         stemmed = stemmed[:-1]
-    return stemmed
+    if len(stemmed) >= 5 and stemmed.endswith("ικ"):
+        stemmed = stemmed[:-2]
+    return _DOUBLED_CONSONANT.sub(r"\1", stemmed)
 
 
 class FoldFilter(Filter):

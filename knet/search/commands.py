@@ -62,12 +62,16 @@ def check() -> None:
     db.session.rollback()
     if not drift.index_exists:
         click.echo("There is no search index yet.")
+    if drift.outdated:
+        click.echo("The index was written with other analysis rules than this version of knet uses.")
     click.echo(f"Database: {drift.database} document(s); index: {drift.indexed} document(s).")
     _examples("Missing from the index", drift.missing)
     _examples("Stale in the index", drift.stale)
     _examples("Extra in the index", drift.extra)
     if drift.pending:
         click.echo(f"Not compared: {drift.pending} object(s) whose index jobs are still queued for the worker.")
+    if drift.outdated:
+        raise click.ClickException("The index needs rebuilding for this version of knet; run 'knet index rebuild'.")
     if not drift.in_step:
         raise click.ClickException(
             f"The index has drifted from the database ({len(drift.missing)} missing, {len(drift.stale)} stale, "

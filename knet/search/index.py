@@ -22,7 +22,7 @@ from pathlib import Path
 from whoosh import fields, highlight, index as whoosh_index, qparser, query, scoring
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from knet.search.analysis import WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
+from knet.search.analysis import ANALYSIS_VERSION, WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
+#: A file in the index directory naming the analysis the index was written with.
+VERSION_FILE = "ANALYSIS_VERSION"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _WORD = re.compile(WORD_PATTERN)
 _WILDCARD_CHUNK = re.compile(r"\S*[*?]\S*")
@@ -132,6 +134,14 @@ class SearchIndex:
         """A writer for one batch: ``with index.writer() as w: w.upsert(doc)``."""
         return Writer(self, timeout)
 
+    @property
+    def analysis_version(self) -> str | None:
+        return analysis_version(self.path)
+
+    @property
+    def outdated(self) -> bool:
+        return outdated(self.path)
+
     def doc_count(self) -> int:
         return self._ix.doc_count()
 
@@ -183,6 +193,20 @@ class Writer:
         self._writer.delete_by_term("uri", uri)
 
 
+def analysis_version(path: Path) -> str | None:
+    """The analysis the index in ``path`` was written with (None: an index older than the marker)."""
+    try:
+        return (path / VERSION_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def outdated(path: Path) -> bool:
+    """Whether the index in ``path`` got its terms from other analysis rules than this code's
+    (a query's terms would not match them: it needs a rebuild)."""
+    return analysis_version(path) != ANALYSIS_VERSION
+
+
 def open_or_create(path: str | Path) -> SearchIndex:
     """Open the index in ``path``, creating the directory and an empty index if there is none."""
     path = Path(path)
@@ -192,6 +216,7 @@ def open_or_create(path: str | Path) -> SearchIndex:
     else:
         logger.info("creating a search index in %s", path)
         ix = whoosh_index.create_in(str(path), make_schema())
+        (path / VERSION_FILE).write_text(ANALYSIS_VERSION + "\n", encoding="utf-8")
     return SearchIndex(ix, path)
 
 

@@ -36,7 +36,9 @@ def node_index() -> SearchIndex:
     """This node's index, opened (or created) on first use, and again after a rebuild swapped in another.
 
     If the index is gone (a deleted directory, a new disk), an empty one answers at once and a
-    rebuild is queued for the worker, so the node keeps serving while the index comes back."""
+    rebuild is queued for the worker, so the node keeps serving while the index comes back. An
+    index written under other analysis rules (after an upgrade) keeps answering while a rebuild
+    it needs is queued."""
     app = current_app._get_current_object()
     path = index_path(app)  # one small file read, so every process follows a swap at its next search
     with _opening:
@@ -45,18 +47,22 @@ def node_index() -> SearchIndex:
             missing = not path.is_dir()
             index = app.extensions[EXTENSION] = open_or_create(path)
             if missing:
-                _queue_rebuild()
+                _queue_rebuild("The search index was missing; an empty one serves until the queued rebuild ends")
+            elif index.outdated:
+                _queue_rebuild("The search index was written with other analysis rules "
+                               f"({index.analysis_version or 'before versions were recorded'}); it serves "
+                               "until the queued rebuild ends")
     return index
 
 
-def _queue_rebuild() -> None:
+def _queue_rebuild(reason: str) -> None:
     # In a connection of its own: the caller may be a search (which writes nothing) or a job.
     with db.engine.begin() as connection:
         already = connection.scalar(select(Job.id).where(Job.kind == REBUILD_JOB, Job.state == jobs.PENDING))
         if already is None:
             connection.execute(insert(Job).values(kind=REBUILD_JOB, payload={}, state=jobs.PENDING, attempts=0,
                                                   run_after=utcnow(), created_at=utcnow()))
-            logger.warning("The search index was missing; an empty one serves until the queued rebuild ends")
+            logger.warning(reason)
 
 
 def rebuilding() -> bool:

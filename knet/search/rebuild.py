@@ -34,7 +34,7 @@ from whoosh import index as whoosh_index
 from knet import content, jobs  # the module, not its names: knet.content imports this package
 from knet.db import db, utcnow
 from knet.errors import Conflict
-from knet.search.index import SearchDocument, open_or_create
+from knet.search.index import SearchDocument, open_or_create, outdated
 
 logger = logging.getLogger(__name__)
 
@@ -226,10 +226,11 @@ class Drift:
     extra: list[str] = field(default_factory=list)  #: in the index, not (or no longer) in the database
     pending: int = 0  #: objects with index jobs still queued, not compared
     index_exists: bool = True
+    outdated: bool = False  #: written with other analysis rules: every entry's terms may differ
 
     @property
     def in_step(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
+        return not (self.missing or self.stale or self.extra or self.outdated)
 
 
 def stored_documents(directory: Path) -> dict[str, dict] | None:
@@ -276,4 +277,5 @@ def check(directory: Path, types: Iterable[content.ContentType]) -> Drift:
     stale = sorted(uri for uri, document in expected.items()
                    if uri in indexed and uri not in pending and _differs(document, indexed[uri]))
     return Drift(database=len(expected), indexed=len(indexed), missing=missing, stale=stale, extra=extra,
-                 pending=len(pending & (set(expected) | set(indexed))), index_exists=stored is not None)
+                 pending=len(pending & (set(expected) | set(indexed))), index_exists=stored is not None,
+                 outdated=stored is not None and outdated(directory))

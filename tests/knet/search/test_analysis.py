@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
+import subprocess
+import sys
 from collections import defaultdict
 
 import pytest
 
 from knet.search.analysis import GREEK_STOP_WORDS, analyze, fold, stem
 
-#: Measured with the Snowball stemmers over the UD Greek tables (see test_inflection_recall); a floor,
-#: so that a change to the chain that loses recall fails here. The issue's aim is 0.9.
-RECALL_FLOOR = 0.54
+#: Measured over the UD Greek tables (see test_inflection_recall): 0.547 with Snowball alone, 0.871
+#: with the lemma table; floors, so that a change to the chain that loses recall fails here. The
+#: issue's aim is 0.9: pairs are weighted by how many forms a lemma has, so a few verbs with many
+#: irregular forms (λαμβάνω, αφήνω, υποβάλλω) weigh most; averaged per lemma the recall is 0.937.
+RECALL_FLOOR = 0.86
+PER_LEMMA_RECALL_FLOOR = 0.93
 CONTENT_TAGS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
 
 
@@ -53,6 +59,21 @@ def test_accents_are_stripped_before_the_greek_stemmer():
     assert stem("προμηθειεσ") == stem("προμηθεια")
 
 
+@pytest.mark.parametrize("forms", [
+    ("λαμβάνω", "έλαβε", "ελήφθη", "λαμβάνονται"),  # augment, aspect stem, passive
+    ("γράφω", "έγραψα", "γράψει", "γράφτηκε"),
+    ("εγκρίνω", "εγκρίθηκε", "ενέκρινε"),
+    ("υποβάλλει", "υποβάλει"),  # doubled consonant
+])
+def test_verb_forms_meet_through_the_lemma_table(forms):
+    assert len({tuple(analyze(form)) for form in forms}) == 1, [analyze(form) for form in forms]
+
+
+def test_adjectives_in_ik_keep_one_stem():
+    # Snowball alone gives «πολιτ» for some forms and «πολιτικ» for others.
+    assert len({tuple(analyze(form)) for form in ("πολιτικός", "πολιτική", "πολιτικό", "πολιτικές", "πολιτικών")}) == 1
+
+
 def test_numbers_and_other_scripts_pass_through():
     assert analyze("Άρθρο 12 москва") == ["αρθρ", "12", "москва"]
 
@@ -81,11 +102,35 @@ def test_inflection_recall(corpus):
     sample = keys[::step]
     assert len(sample) >= 200
     matched = total = 0
+    per_lemma = []
     for key in sample:
-        for a, b in itertools.combinations(lemmas[key], 2):
-            total += 1
-            terms = analyze(a)
-            matched += bool(terms) and terms == analyze(b)
+        pairs = list(itertools.combinations(lemmas[key], 2))
+        found = sum(bool(analyze(a)) and analyze(a) == analyze(b) for a, b in pairs)
+        matched += found
+        total += len(pairs)
+        per_lemma.append(found / len(pairs))
     recall = matched / total
-    print(f"\ninflection recall: {recall:.3f} over {total} form pairs of {len(sample)} lemmas")
+    lemma_recall = sum(per_lemma) / len(per_lemma)
+    print(f"\ninflection recall: {recall:.3f} over {total} form pairs of {len(sample)} lemmas; "
+          f"{lemma_recall:.3f} averaged per lemma")
     assert recall >= RECALL_FLOOR
+    assert lemma_recall >= PER_LEMMA_RECALL_FLOOR
+
+
+def test_the_lemma_table_is_built_in_a_child_process_and_cached(tmp_path):
+    """A fresh process with a damaged cache file builds the table again (in a child process) and
+    repairs the cache; the next process reads the cache."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    environment = {**os.environ, "KNET_CACHE_DIR": str(cache)}
+    probe = ("from knet.search import lemmas; from knet.search.analysis import analyze; "
+             "print(lemmas.cache_file().name, analyze('ελήφθη') == analyze('λαμβάνω') != [])")
+    damaged = cache / subprocess.run([sys.executable, "-c", "from knet.search import lemmas; "
+                                      "print(lemmas.cache_file().name)"], env=environment, check=True,
+                                     capture_output=True, text=True).stdout.strip()
+    damaged.write_bytes(b"not a table")
+    first = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == [damaged.name, "True"]
+    assert damaged.stat().st_size > 1_000_000, "the cache was repaired"
+    second = subprocess.run([sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True)
+    assert second.stdout.split() == [damaged.name, "True"]

@@ -16,8 +16,8 @@ import pytest
 from knet import jobs
 from knet.cli import cli
 from knet.db import db
-from knet.search.index import SearchDocument, Viewer, search
-from knet.search.indexing import INDEX_DIRECTORY, index_path, node_index
+from knet.search.index import VERSION_FILE, SearchDocument, Viewer, search
+from knet.search.indexing import INDEX_DIRECTORY, index_path, node_index, rebuilding
 from knet.search.rebuild import leftovers
 from wiki import services
 from wiki.content import page_uri
@@ -155,3 +155,28 @@ def test_only_one_rebuild_runs_at_a_time(app, instance):
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         with pytest.raises(click.ClickException, match="Another 'knet index rebuild' is running"):
             knet(instance, "index", "rebuild")
+
+
+def test_an_index_written_with_other_analysis_rules_is_rebuilt_while_it_serves(app, instance, make_user, make_page,
+                                                                              capsys):
+    """After an upgrade that changes how words become terms, the old index keeps answering, `knet
+    index check` says it needs rebuilding, and the worker rebuilds it."""
+    author = make_user("eleni", role="admin")
+    page = make_page(author, "Έλαβε την άδεια", visibility="public")
+    jobs.run_pending()
+    (index_path(app) / VERSION_FILE).write_text("1:snowballstemmer\n", encoding="utf-8")
+    app.extensions.pop("knet.search_index")  # as a process started after the upgrade
+
+    assert found(app, "άδεια") == {page_uri(page.id)}, "the old index still answers"
+    assert rebuilding(), "a rebuild was queued"
+    with pytest.raises(click.ClickException) as outdated:
+        knet(instance, "index", "check")
+    assert "needs rebuilding for this version of knet" in outdated.value.message
+    assert "other analysis rules" in capsys.readouterr().out
+
+    jobs.run_pending()
+    assert not rebuilding()
+    assert not node_index().outdated
+    assert found(app, "λαμβάνω άδειες") == {page_uri(page.id)}, "the verb's lemma finds it in the new index"
+    knet(instance, "index", "check")
+    assert "The index is in step with the database." in capsys.readouterr().out
