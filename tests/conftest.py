@@ -17,6 +17,7 @@ from auth import services as auth_services
 from knet.app import create_app
 from knet.cli import cli
 from knet.db import db
+from knet.search.indexing import close_index
 from tests.forms import csrf_token
 from tests.services import PostgresServer
 from wiki import services as wiki_services
@@ -85,6 +86,7 @@ def app(instance):
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
+        close_index(app)
         db.session.remove()
         db.engine.dispose()
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib.metadata import version
 
 import Stemmer
-from whoosh.analysis import Filter, RegexTokenizer, StopFilter, StripFilter
+from whoosh.analysis import Filter, RegexTokenizer, StopFilter, StripFilter, Token, Tokenizer
 
 from knet.search.lemmas import lemma_stems
 
@@ -88,7 +88,7 @@ STOP_WORDS: frozenset[str] = GREEK_STOP_WORDS | ENGLISH_STOP_WORDS
 
 #: Names everything that decides which terms a word becomes. An index written under another
 #: version is rebuilt (see knet.search.indexing); change it whenever a rule here changes.
-ANALYSIS_VERSION = (f"2:pystemmer-{version('PyStemmer')}:simplemma-{version('simplemma')}")
+ANALYSIS_VERSION = (f"3:pystemmer-{version('PyStemmer')}:simplemma-{version('simplemma')}")
 
 # Snowball (PyStemmer, in C) stemmer objects are not thread-safe, so threads share them under a
 # lock; the cache in front of it means the lock is only taken for words never seen before.
@@ -135,22 +135,73 @@ class FoldFilter(Filter):
             yield token
 
 
-class StemFilter(Filter):
-    """Stem each token by its script. Marked as morphological so that Whoosh's spelling fields
-    (``no_morph=True``) keep the folded, unstemmed words for "did you mean"."""
+@lru_cache(maxsize=200_000)
+def _word(word: str) -> tuple[str, str | None]:
+    """A word as typed → (its folded form, its term or None for a stop word or noise)."""
+    folded = fold(word)
+    if folded in STOP_WORDS or len(folded) > MAX_TOKEN_LENGTH:
+        return folded, None
+    return folded, stem(folded)
 
-    is_morph = True
 
-    def __call__(self, tokens):
-        for token in tokens:
-            token.text = stem(token.text)
+class TermTokenizer(Tokenizer):
+    """The whole chain in one pass over the text: tokenise, fold, drop stop words, stem.
+
+    Each distinct word is worked out once (cached), so indexing a document costs a regular-expression
+    scan and a dictionary lookup per word. Positions count the words that remain (stop words leave
+    no gap), so a phrase matches whatever stop words the typist put in or left out. With
+    ``removestops=False`` (highlighting) stop words come through, marked ``stopped``."""
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        token.boost = 1.0
+        position = start_pos
+        matches = _WORD_RE.finditer(value) if tokenize else [_Whole(value)]
+        for match in matches:
+            word = match.group()
+            folded, term = _word(word)
+            if term is None:
+                if removestops:
+                    continue
+                token.text, token.stopped = folded, True
+            else:
+                token.text, token.stopped = term, False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = position
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            if term is not None:
+                position += 1
             yield token
+
+
+class _Whole:
+    """The whole value as one match (``tokenize=False``)."""
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def group(self) -> str:
+        return self._value
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return len(self._value)
+
+
+_WORD_RE = re.compile(WORD_PATTERN)
 
 
 def text_analyzer():
     """The analyzer for titles, bodies and the query text typed against them."""
-    return (RegexTokenizer(WORD_PATTERN) | FoldFilter()
-            | StopFilter(stoplist=STOP_WORDS, minsize=1, maxsize=MAX_TOKEN_LENGTH) | StemFilter())
+    return TermTokenizer()
 
 
 def tag_analyzer():

@@ -1,7 +1,10 @@
 """A node's full-text index: the schema, writing documents by URI, and searching as a given viewer.
 
-Visibility is part of every query (never a filter applied to results afterwards), so neither the hits
-nor the total nor a "did you mean" can reveal an object the viewer may not see.
+Visibility is part of every search (never a filter applied to results afterwards): the documents a
+viewer may not see are excluded while the query runs (Whoosh's ``mask``), so neither the hits nor the
+total nor a "did you mean" can reveal them. The set of hidden documents is worked out once per index
+version and kind of viewer, not for every query; and each thread keeps its searcher open between
+searches, refreshing it when a writer has committed.
 
 Segments are written with ``compound=False`` (a reader opens them in milliseconds instead of copying
 compound files into memory) and committed with ``merge=False`` (no small-segment merge in the
@@ -13,8 +16,11 @@ of the requested page are highlighted, so the cost is disk space, not query time
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +41,10 @@ FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
 SNIPPET_CHARS = 240
+#: Viewers whose hidden-document sets are kept (per index version) before starting afresh.
+MAX_CACHED_VIEWERS = 256
+#: Open searchers kept for reuse (about one per thread that searches at the same time).
+MAX_IDLE_SEARCHERS = 8
 #: A file in the index directory naming the analysis the index was written with.
 VERSION_FILE = "ANALYSIS_VERSION"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
@@ -53,8 +63,8 @@ def make_schema() -> fields.Schema:
         home=fields.ID(stored=True),
         author=fields.ID(stored=True),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=True, analyzer=tag_analyzer()),
-        title=fields.TEXT(analyzer=text_analyzer(), stored=True, spelling=True),
-        body=fields.TEXT(analyzer=text_analyzer(), stored=True, spelling=True),
+        title=fields.TEXT(analyzer=text_analyzer(), stored=True),
+        body=fields.TEXT(analyzer=text_analyzer(), stored=True),
         updated=fields.DATETIME(stored=True, sortable=True),
     )
 
@@ -129,6 +139,48 @@ class SearchIndex:
     def __init__(self, ix: whoosh_index.Index, path: Path):
         self._ix = ix
         self.path = path
+        self._lock = threading.Lock()
+        self._idle: list = []  #: open searchers not in use, reused by the next search
+        self._hidden: dict[tuple[str | None, bool], set[int]] = {}
+        self._hidden_generation = -1
+        self._closed = False
+
+    @contextlib.contextmanager
+    def searching(self) -> Iterator:
+        """A searcher on the latest committed version of the index, reused between searches
+        (opening one costs more than a typical query; one searcher serves one thread at a time)."""
+        with self._lock:
+            searcher = self._idle.pop() if self._idle else None
+        if searcher is not None and not searcher.up_to_date():
+            searcher.close()
+            searcher = None
+        if searcher is None:
+            searcher = self._ix.searcher(weighting=scoring.BM25F())
+        try:
+            yield searcher
+        finally:
+            with self._lock:
+                keep = not self._closed and len(self._idle) < MAX_IDLE_SEARCHERS and searcher.up_to_date()
+                if keep:
+                    self._idle.append(searcher)
+            if not keep:
+                searcher.close()
+
+    def hidden_from(self, searcher, viewer: Viewer) -> set[int]:
+        """The numbers of the documents ``viewer`` may not see, in this searcher's version of the
+        index (worked out once per version and kind of viewer)."""
+        generation = searcher.reader().generation()
+        key = (viewer.id, viewer.member)
+        with self._lock:
+            if generation != self._hidden_generation or len(self._hidden) > MAX_CACHED_VIEWERS:
+                self._hidden, self._hidden_generation = {}, generation
+            hidden = self._hidden.get(key)
+        if hidden is None:
+            hidden = set(searcher.docs_for_query(hidden_query(viewer)))
+            with self._lock:
+                if generation == self._hidden_generation:
+                    self._hidden[key] = hidden
+        return hidden
 
     def writer(self, timeout: float = 10.0) -> Writer:
         """A writer for one batch: ``with index.writer() as w: w.upsert(doc)``."""
@@ -157,6 +209,12 @@ class SearchIndex:
         self._ix.writer(compound=False).commit(optimize=True)
 
     def close(self) -> None:
+        """Close the index and its idle searchers (one in use is closed when its search ends)."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for searcher in idle:
+            searcher.close()
         self._ix.close()
 
 
@@ -230,6 +288,11 @@ def visibility_query(viewer: Viewer) -> query.Query:
     seen = ["public", "network"] + (["internal"] if viewer.member else [])
     return query.Or([*(query.Term("visibility", v) for v in seen),
                      query.And([query.Term("visibility", "private"), query.Term("author", viewer.id)])])
+
+
+def hidden_query(viewer: Viewer) -> query.Query:
+    """What ``viewer`` may not see: the complement of :func:`visibility_query`."""
+    return query.And([query.Every(), query.Not(visibility_query(viewer))])
 
 
 def _filters_query(filters: Filters) -> list[query.Query]:
@@ -330,18 +393,20 @@ def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1
     user_query = parse(ix.schema, text)
     if user_query is query.NullQuery:
         return SearchResults(query=text, total=0, page=page, per_page=per_page)
-    # Visibility and filters score nothing: they decide which documents count, not their order.
-    scope = query.ConstantScoreQuery(query.And([visibility_query(viewer), *_filters_query(filters or Filters())]),
-                                     score=0.0)
-    with ix.searcher(weighting=scoring.BM25F()) as searcher:
-        results = searcher.search_page(query.And([user_query, scope]), page, pagelen=per_page)
+    # Filters score nothing: they decide which documents count, not their order.
+    narrowed = _filters_query(filters or Filters())
+    if narrowed:
+        user_query = query.And([user_query, query.ConstantScoreQuery(query.And(narrowed), score=0.0)])
+    with index.searching() as searcher:
+        hidden = index.hidden_from(searcher, viewer)
+        results = searcher.search_page(user_query, page, pagelen=per_page, mask=hidden)
         results.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
         results.results.formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
         # Whoosh shows the last page for a page past the end; a page past the end is empty.
         hits = [_hit(hit) for hit in results] if results.pagenum == page else []
-        suggestion = _suggestion(searcher, text, scope)
-        return SearchResults(query=text, total=results.total, page=page, per_page=per_page, hits=hits,
-                             suggestion=suggestion)
+        suggestion = _suggestion(searcher, text, hidden, narrowed)
+    return SearchResults(query=text, total=results.total, page=page, per_page=per_page, hits=hits,
+                         suggestion=suggestion)
 
 
 def _hit(hit) -> Hit:
@@ -359,17 +424,20 @@ def _lead(body: str) -> str:
     return body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
-def _suggestion(searcher, text: str, scope: query.Query) -> str | None:
-    """Replace the words the index does not know with its nearest known words, and offer the result
-    only if it finds something this viewer may see (so no hidden document's words leak)."""
+def _suggestion(searcher, text: str, hidden: set[int], narrowed: list[query.Query]) -> str | None:
+    """Replace the words the index does not know with the nearest words it knows, and offer the
+    result only if it finds something this viewer may see (so no hidden document's words leak).
+
+    The vocabulary is the index's own terms (stems): a misspelt word's stem is compared with them,
+    and the nearest is written back as a word the way a document this viewer may read spells it."""
     changed = False
     words = []
     for word in text.split():
         plain = word.strip("\"'()*")
-        if word.startswith("-") or not _WORD.fullmatch(plain) or _known(searcher, plain):
+        if word.startswith("-") or not _WORD.fullmatch(plain) or _known(searcher, plain, hidden):
             words.append(word)
             continue
-        better = _nearest(searcher, fold(plain))
+        better = _nearest_word(searcher, plain, hidden)
         if better is None:
             words.append(word)
             continue
@@ -381,31 +449,52 @@ def _suggestion(searcher, text: str, scope: query.Query) -> str | None:
     corrected_query = parse(searcher.schema, corrected)
     if corrected_query is query.NullQuery:
         return None
-    found = searcher.search(query.And([corrected_query, scope]), limit=1)
-    if found.is_empty():
+    if searcher.search(query.And([corrected_query, *narrowed]), limit=1, mask=hidden).is_empty():
         return None
-    return _surface(corrected, found[0].fields())
+    return corrected
 
 
-def _known(searcher, word: str) -> bool:
+def _known(searcher, word: str, hidden: set[int]) -> bool:
+    """Whether documents this viewer may see have the word (as a tag, or all of its terms): a word
+    only hidden documents have counts as unknown, so it is corrected like any other."""
     terms = analyze(word)
-    return (not terms or searcher.doc_frequency("tags", fold(word)) > 0
-            or all(any(searcher.doc_frequency(name, term) for name in ("title", "body")) for term in terms))
+    if not terms:
+        return True
+    has_tag = query.Term("tags", fold(word))
+    has_terms = query.And([query.Or([query.Term("title", term), query.Term("body", term)]) for term in terms])
+    return not searcher.search(query.Or([has_tag, has_terms]), limit=1, mask=hidden).is_empty()
 
 
-def _nearest(searcher, folded: str) -> str | None:
-    """The index's closest word: fewest edits, then most documents. (Whoosh's own order is not
-    by distance once the index has several segments.)"""
-    candidates = {candidate for name in ("title", "body")
-                  for candidate in searcher.suggest(name, folded, limit=5, maxdist=2)}
-    return min(candidates, key=lambda c: (damerau_levenshtein(folded, c), -searcher.doc_frequency("spell_body", c), c),
-               default=None)
+def _nearest_word(searcher, word: str, hidden: set[int]) -> str | None:
+    """The known term nearest to the word (fewest edits, then most documents), spelt as the first
+    document this viewer may see spells it; None if there is none.
+
+    A misspelt word's stem may be cut elsewhere than the right word's («ζαχαροπλαστικισ» stays
+    whole, «ζαχαροπλαστικής» → «ζαχαροπλαστ»), so terms near the beginnings of the folded word
+    count as well as terms near its stem."""
+    terms = analyze(word)
+    if len(terms) != 1:
+        return None
+    folded = fold(word)
+    targets = {terms[0]} | {folded[:length] for length in range(max(5, len(folded) - 4), len(folded) + 1)}
+    reader = searcher.reader()
+    distance: dict[str, int] = {}
+    for target in targets:
+        for name in ("title", "body"):
+            for candidate in reader.terms_within(name, target, maxdist=2 if len(target) >= 7 else 1):
+                edits = damerau_levenshtein(target, candidate)
+                distance[candidate] = min(edits, distance.get(candidate, edits))
+    ranked = sorted(distance, key=lambda c: (distance[c], -searcher.doc_frequency("body", c), c))
+    for candidate in ranked[:5]:
+        holders = searcher.search(query.Or([query.Term("title", candidate), query.Term("body", candidate)]),
+                                  limit=3, mask=hidden)
+        spellings = {spelling for hit in holders for spelling in _spellings(candidate, hit.fields())}
+        if spellings:
+            return min(spellings, key=lambda spelling: (damerau_levenshtein(folded, fold(spelling)), spelling))
+    return None
 
 
-def _surface(corrected: str, stored: dict) -> str:
-    """Write the suggestion's words as the top hit spells them («προμηθειεσ» → «προμήθειες»)."""
-    spellings = {}
-    for word in _WORD.findall(f"{stored.get('title', '')} {stored.get('body', '')}"):
-        spellings.setdefault(fold(word), word.lower())
-    return " ".join(spellings.get(fold(word), re.sub("σ$", "ς", word)) if _WORD.fullmatch(word) else word
-                    for word in corrected.split())
+def _spellings(term: str, stored: dict) -> set[str]:
+    """How a document writes the words with this term, lower-cased («Προμήθειες» → «προμήθειες»)."""
+    return {word.lower() for word in _WORD.findall(f"{stored.get('title', '')} {stored.get('body', '')}")
+            if analyze(word) == [term]}

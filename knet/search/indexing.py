@@ -45,6 +45,8 @@ def node_index() -> SearchIndex:
         index = app.extensions.get(EXTENSION)
         if index is None or index.path != path or not path.is_dir():
             missing = not path.is_dir()
+            if index is not None:
+                index.close()  # swapped out by a rebuild, or deleted
             index = app.extensions[EXTENSION] = open_or_create(path)
             if missing:
                 _queue_rebuild("The search index was missing; an empty one serves until the queued rebuild ends")
@@ -53,6 +55,14 @@ def node_index() -> SearchIndex:
                                f"({index.analysis_version or 'before versions were recorded'}); it serves "
                                "until the queued rebuild ends")
     return index
+
+
+def close_index(app: Flask) -> None:
+    """Close the node's index and the searchers it keeps open (when an app is done with, as in tests)."""
+    with _opening:
+        index = app.extensions.pop(EXTENSION, None)
+    if index is not None:
+        index.close()
 
 
 def _queue_rebuild(reason: str) -> None:

@@ -7,8 +7,9 @@ derives one table: folded form → the stem of its folded lemma, kept only where
 the form's own stem (about 65,000 entries, a few megabytes). Documents and queries go through the
 same table, so a page that says «ελήφθη» is found by «λαμβάνω» and «έλαβε».
 
-Where a folded form belongs to several lemmas (accents told them apart, or two verbs share a
-form), the lemma with the most forms wins, and a lemma that is itself a form of another lemma is
+A form of a noun in -ση keeps its own stem when that is a lemma's: «βεβαιώσεις» is the plural of
+«βεβαίωση» as well as a form of the verb «βεβαιώνω», and in municipal text it is mostly the noun. Where a folded form belongs to several lemmas (accents told them apart, or two verbs share
+a form), the lemma with the most forms wins, and a lemma that is itself a form of another lemma is
 followed to that one.
 
 The table is built once per machine and analysis version, in a child process (about 4 s), and
@@ -18,6 +19,7 @@ version is rebuilt.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import marshal
 import os
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: How many lemma-of-a-lemma links to follow (the dictionary has a few short chains).
 _MAX_CHAIN = 3
+#: Endings of nouns in -ση («βεβαίωση, βεβαιώσεις, βεβαιώσεων»), which verb forms share.
+_NOUN_IN_SI = ("ση", "σησ", "σεισ", "σεων")
 _table: dict[str, str] | None = None
 _builder: subprocess.Popen | None = None
 _lock = threading.Lock()
@@ -41,11 +45,13 @@ _lock = threading.Lock()
 def cache_file() -> Path:
     """Where the built table is kept between processes: the user's cache directory, one file per
     analysis version (``$XDG_CACHE_HOME/knet``, else ``~/.cache/knet``; ``KNET_CACHE_DIR`` overrides)."""
-    from knet.search.analysis import ANALYSIS_VERSION
+    from knet.search.analysis import ANALYSIS_VERSION, __file__ as analysis_file
 
     directory = os.environ.get("KNET_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "knet"
-    name = "greek-lemmas-" + re.sub(r"[^0-9A-Za-z.-]+", "_", ANALYSIS_VERSION) + ".marshal"
+    # The rules' source is part of the name too, so an edited rule never meets a stale table.
+    rules = hashlib.sha256(Path(__file__).read_bytes() + Path(analysis_file).read_bytes()).hexdigest()[:12]
+    name = f"greek-lemmas-{re.sub(r'[^0-9A-Za-z.-]+', '_', ANALYSIS_VERSION)}-{rules}.marshal"
     return Path(directory) / name
 
 
@@ -135,10 +141,14 @@ def build() -> dict[str, str]:
             form = best
         return form
 
+    lemma_stems = {greek_stem(lemma) for lemma in forms_per_lemma}
     table = {}
     for form in lemmas_of:
+        own = greek_stem(form)
+        if form.endswith(_NOUN_IN_SI) and own in lemma_stems:
+            continue  # a noun in -ση as well as a verb form («βεβαιώσεις»): the noun's stem stays
         joined = greek_stem(lemma(form))
-        if joined != greek_stem(form):
+        if joined != own:
             table[form] = joined
     return table
 

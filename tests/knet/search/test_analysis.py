@@ -12,10 +12,10 @@ import pytest
 
 from knet.search.analysis import GREEK_STOP_WORDS, analyze, fold, stem
 
-#: Measured over the UD Greek tables (see test_inflection_recall): 0.547 with Snowball alone, 0.871
+#: Measured over the UD Greek tables (see test_inflection_recall): 0.547 with Snowball alone, 0.872
 #: with the lemma table; floors, so that a change to the chain that loses recall fails here. The
 #: issue's aim is 0.9: pairs are weighted by how many forms a lemma has, so a few verbs with many
-#: irregular forms (λαμβάνω, αφήνω, υποβάλλω) weigh most; averaged per lemma the recall is 0.937.
+#: irregular forms (λαμβάνω, αφήνω, υποβάλλω) weigh most; averaged per lemma the recall is 0.940.
 RECALL_FLOOR = 0.86
 PER_LEMMA_RECALL_FLOOR = 0.93
 CONTENT_TAGS = {"NOUN", "PROPN", "ADJ", "VERB", "ADV"}
@@ -67,6 +67,13 @@ def test_accents_are_stripped_before_the_greek_stemmer():
 ])
 def test_verb_forms_meet_through_the_lemma_table(forms):
     assert len({tuple(analyze(form)) for form in forms}) == 1, [analyze(form) for form in forms]
+
+
+@pytest.mark.parametrize("noun", ["βεβαίωση", "εκκένωση", "ειδοποίηση", "αίτηση"])
+def test_plurals_of_nouns_in_si_stay_with_the_noun(noun):
+    # «βεβαιώσεις» is also a form of the verb «βεβαιώνω»; a search for the noun must find its plural.
+    plural = noun[:-1].replace("ί", "ι").replace("έ", "ε") + "εις"
+    assert analyze(noun) == analyze(plural) == analyze(plural[:-3] + "εων"), plural
 
 
 def test_adjectives_in_ik_keep_one_stem():
