@@ -27,7 +27,7 @@ from knet.search.lemmas import lemma_stems
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ANALYSIS_VERSION", "GREEK_STOP_WORDS", "ENGLISH_STOP_WORDS", "STOP_WORDS", "fold", "stem", "analyze",
+__all__ = ["ANALYSIS_VERSION", "term_of", "GREEK_STOP_WORDS", "ENGLISH_STOP_WORDS", "STOP_WORDS", "fold", "stem", "analyze",
            "text_analyzer", "tag_analyzer", "WORD_PATTERN"]
 
 #: A word: letters and digits (with any combining marks of decomposed input); ``_`` and punctuation
@@ -136,8 +136,8 @@ class FoldFilter(Filter):
 
 
 @lru_cache(maxsize=200_000)
-def _word(word: str) -> tuple[str, str | None]:
-    """A word as typed → (its folded form, its term or None for a stop word or noise)."""
+def term_of(word: str) -> tuple[str, str | None]:
+    """A word as written → (its folded form, its term or None for a stop word or noise)."""
     folded = fold(word)
     if folded in STOP_WORDS or len(folded) > MAX_TOKEN_LENGTH:
         return folded, None
@@ -161,7 +161,7 @@ class TermTokenizer(Tokenizer):
         matches = _WORD_RE.finditer(value) if tokenize else [_Whole(value)]
         for match in matches:
             word = match.group()
-            folded, term = _word(word)
+            folded, term = term_of(word)
             if term is None:
                 if removestops:
                     continue

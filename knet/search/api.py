@@ -12,9 +12,9 @@ from flask import Blueprint, Flask, current_app, request
 
 from knet.api import pagination
 from knet.db import as_utc
-from knet.search.index import SearchResults, Viewer, clean, search
+from knet.search.index import SearchResults, Viewer, search
 from knet.search.indexing import node_index
-from knet.search.views import TYPE_LABELS, filters_from
+from knet.search.views import SUGGESTIONS, TYPE_LABELS, filters_from, suggestions_for
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
@@ -57,21 +57,11 @@ def search_objects():
     return results_json(found)
 
 
-#: How many titles the search box's autocompletion offers.
-SUGGESTIONS = 8
-
-
 @bp.get("/search/suggestions")
 def suggestions():
     """Titles for the search box while someone types: what the words so far (the last one as a
-    prefix) find among the objects this person may read, best first."""
-    text = clean(request.args.get("q", "")).strip()
-    if not text or text.endswith(("*", '"')):
-        titles: list[str] = []
-    else:
-        found = search(node_index(), text + "*", viewer=api_viewer(), per_page=SUGGESTIONS)
-        titles = list(dict.fromkeys(hit.title for hit in found.hits))
-    return {"query": text, "suggestions": titles}
+    prefix) find among the objects this person may read, best first, and where each leads."""
+    return suggestions_for(request.args.get("q", ""), api_viewer())
 
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -102,6 +92,25 @@ SCHEMAS = {
             "suggestion": {"type": ["string", "null"], "description": "A corrected query (\"did you mean\")."},
         },
     },
+    "Suggestions": {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "The words as searched (control characters removed)."},
+            "suggestions": {"type": "array", "items": {"type": "string"},
+                            "description": "The titles alone, best first, each once."},
+            "results": {"type": "array", "description": "One entry per object, best first.", "items": {
+                "type": "object",
+                "properties": {
+                    "title": {"type": "string"},
+                    "uri": {"type": "string", "description": "The object's permanent address."},
+                    "link": {"type": "string", "description": "Where to open it: a path on this node for its "
+                                                              "own objects, the URI for other nodes' objects."},
+                    "type": {"type": "string", "enum": list(TYPE_LABELS)},
+                    "language": {"type": "string"},
+                },
+            }},
+        },
+    },
 }
 
 
@@ -114,10 +123,9 @@ PATHS = {
         "get": {
             "summary": "Titles to offer in a search box while someone types (the last word counts as a prefix)",
             "parameters": [_parameter("q", "The words typed so far.")],
-            "responses": {"200": {"description": "Up to 8 titles the reader may open, best first", "content": {
-                "application/json": {"schema": {"type": "object", "properties": {
-                    "query": {"type": "string"},
-                    "suggestions": {"type": "array", "items": {"type": "string"}}}}}}}},
+            "responses": {"200": {
+                "description": f"Up to {SUGGESTIONS} objects the reader may open, best first",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}}},
         },
     },
     "/search": {
@@ -129,13 +137,19 @@ PATHS = {
                            {"type": "string", "enum": list(TYPE_LABELS)}),
                 _parameter("lang", "Only objects in this language.", {"type": "string", "enum": ["el", "en"]}),
                 _parameter("tag", "Only objects with this tag."),
+                _parameter("since", "Only objects updated on this day (UTC) or later.",
+                           {"type": "string", "format": "date", "examples": ["2026-01-01"]}),
+                _parameter("until", "Only objects updated on this day (UTC) or earlier: the whole day counts.",
+                           {"type": "string", "format": "date", "examples": ["2026-03-31"]}),
                 _parameter("page", "Page number.", {"type": "integer", "minimum": 1}),
                 _parameter("per_page", "Results per page.", {"type": "integer", "minimum": 1, "maximum": 100}),
             ],
             "responses": {
                 "200": {"description": "One page of results",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
-                "400": {"description": "Invalid page or per_page", "content": _PROBLEM},
+                "400": {"description": "Invalid page or per_page; a since or until that is not a YYYY-MM-DD "
+                                       "date, or a since later than until (the problem's `field` names it)",
+                        "content": _PROBLEM},
             },
         },
     },

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from whoosh import fields, highlight, index as whoosh_index, qparser, query, scoring
+from whoosh import fields, index as whoosh_index, qparser, query, scoring
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from knet.search.analysis import ANALYSIS_VERSION, WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
+from knet.search.snippets import Wanted, snippet
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,9 @@ VISIBILITIES = ("private", "internal", "network", "public")
 #: Query-time boosts (BM25F weighs each field's match by these); tunable without re-indexing.
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 MAX_QUERY_CHARS = 500
+#: "Did you mean" is worked out only for queries that find fewer documents than this.
+SUGGEST_BELOW = 5
 MAX_PER_PAGE = 100
-SNIPPET_CHARS = 240
 #: Viewers whose hidden-document sets are kept (per index version) before starting afresh.
 MAX_CACHED_VIEWERS = 256
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
@@ -336,7 +338,10 @@ def _rewrite(q: query.Query) -> query.Query:
             return query.NullQuery
         if q.fieldname == "tags":
             return query.Prefix("tags", folded, boost=q.boost)
-        return query.Or([query.Prefix(q.fieldname, folded), query.Prefix(q.fieldname, stem(folded))],
+        # Terms are stems, so a prefix typed past a word's stem («σημειώσ*» for «σημειώσεις», stem
+        # «σημει») would match nothing: the stems the typed letters could end in count too.
+        stems = [query.Term(q.fieldname, folded[:length]) for length in range(max(4, len(folded) - 3), len(folded))]
+        return query.Or([query.Prefix(q.fieldname, folded), query.Prefix(q.fieldname, stem(folded)), *stems],
                         boost=q.boost)
     if isinstance(q, (query.Wildcard, query.Every)):  # not expected after _only_prefixes; never run one
         return query.NullQuery
@@ -347,6 +352,16 @@ def _rewrite(q: query.Query) -> query.Query:
     if q.is_leaf():
         return q
     return q.apply(_rewrite)
+
+
+def _prefer_unions(q: query.Query) -> query.Query:
+    """Whoosh preloads every matching document of an Or in segments under 5,000 documents (and
+    ours are often smaller); a tree of unions lets it skip blocks that cannot reach the top ten."""
+    if isinstance(q, query.Or):
+        q.matcher_type = query.Or.DEFAULT_MATCHER
+    for child in q.children():
+        _prefer_unions(child)
+    return q
 
 
 def _positive(q: query.Query) -> bool:
@@ -372,7 +387,7 @@ def clean(text: str) -> str:
 def parse(schema: fields.Schema, text: str) -> query.Query:
     """The user's query as a Whoosh query (``NullQuery`` when it asks for nothing)."""
     try:
-        q = _rewrite(_parser(schema).parse(_only_prefixes(text))).normalize()
+        q = _prefer_unions(_rewrite(_parser(schema).parse(_only_prefixes(text))).normalize())
     except Exception:  # the parser on hostile input; fall back to the words alone
         logger.info("query parser failed on %r; searching its words", text, exc_info=True)
         words = analyze(text)
@@ -384,8 +399,9 @@ def parse(schema: fields.Schema, text: str) -> query.Query:
 
 
 def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1, per_page: int = 10,
-           filters: Filters | None = None) -> SearchResults:
-    """Search as ``viewer``: the page of hits, the total they may see, and perhaps a suggestion."""
+           filters: Filters | None = None, suggest: bool = True) -> SearchResults:
+    """Search as ``viewer``: the page of hits, the total they may see, and perhaps a suggestion
+    (``suggest=False``: none, as for autocompletion while someone types)."""
     text = clean(query_text)
     page = max(1, int(page))
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
@@ -399,29 +415,47 @@ def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1
         user_query = query.And([user_query, query.ConstantScoreQuery(query.And(narrowed), score=0.0)])
     with index.searching() as searcher:
         hidden = index.hidden_from(searcher, viewer)
-        results = searcher.search_page(user_query, page, pagelen=per_page, mask=hidden)
-        results.results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        results.results.formatter = highlight.HtmlFormatter(tagname="mark", classname="match", between=" … ")
+        results = searcher.search_page(user_query, page, pagelen=per_page, mask=hidden, terms=False)
+        wanted = _wanted(user_query)
         # Whoosh shows the last page for a page past the end; a page past the end is empty.
-        hits = [_hit(hit) for hit in results] if results.pagenum == page else []
-        suggestion = _suggestion(searcher, text, hidden, narrowed)
+        hits = [_hit(hit, wanted) for hit in results] if results.pagenum == page else []
+        # A query that finds plenty is spelt well enough; "did you mean" is for the few or none.
+        few = results.total < SUGGEST_BELOW
+        suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
     return SearchResults(query=text, total=results.total, page=page, per_page=per_page, hits=hits,
                          suggestion=suggestion)
 
 
-def _hit(hit) -> Hit:
+def _wanted(q: query.Query) -> Wanted:
+    """The terms and prefixes of a query's text fields, for marking them in snippets."""
+    terms: set[str] = set()
+    prefixes: list[str] = []
+
+    def visit(node: query.Query) -> None:
+        if isinstance(node, query.Not):
+            return
+        if isinstance(node, query.AndNot):
+            visit(node.a)
+            return
+        if isinstance(node, query.Prefix) and node.fieldname in ("title", "body"):
+            prefixes.append(node.text)
+        elif isinstance(node, query.Term) and node.fieldname in ("title", "body"):
+            terms.add(node.text)
+        elif isinstance(node, query.Phrase) and node.fieldname in ("title", "body"):
+            terms.update(node.words)
+        for child in node.children():
+            visit(child)
+
+    visit(q)
+    return Wanted(frozenset(terms), tuple(dict.fromkeys(prefixes)))
+
+
+def _hit(hit, wanted: Wanted) -> Hit:
     stored = hit.fields()
-    snippet = hit.highlights("body", top=2) or highlight.htmlescape(_lead(stored.get("body", "")))
-    return Hit(uri=stored["uri"], type=stored.get("type", ""), title=stored.get("title", ""), snippet=snippet,
-               language=stored.get("language", ""),
+    return Hit(uri=stored["uri"], type=stored.get("type", ""), title=stored.get("title", ""),
+               snippet=snippet(stored.get("body", ""), wanted), language=stored.get("language", ""),
                tags=[tag for tag in stored.get("tags", "").split(",") if tag],
                updated=stored.get("updated"), home=stored.get("home", ""), score=hit.score or 0.0)
-
-
-def _lead(body: str) -> str:
-    if len(body) <= SNIPPET_CHARS:
-        return body
-    return body[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def _suggestion(searcher, text: str, hidden: set[int], narrowed: list[query.Query]) -> str | None:
@@ -460,6 +494,9 @@ def _known(searcher, word: str, hidden: set[int]) -> bool:
     terms = analyze(word)
     if not terms:
         return True
+    if not any(searcher.doc_frequency(name, term) for term in terms for name in ("title", "body")) \
+            and not searcher.doc_frequency("tags", fold(word)):
+        return False  # in no document at all
     has_tag = query.Term("tags", fold(word))
     has_terms = query.And([query.Or([query.Term("title", term), query.Term("body", term)]) for term in terms])
     return not searcher.search(query.Or([has_tag, has_terms]), limit=1, mask=hidden).is_empty()

@@ -1,12 +1,19 @@
-"""The search page, and the OpenSearch description that lets browsers offer the node as a search engine."""
+"""The search page, the header search box's suggestions, and the OpenSearch description that lets
+browsers offer the node as a search engine."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
-from flask_babel import gettext as _, lazy_gettext as _l
+import re
+from dataclasses import replace
+from datetime import date, datetime, time, timezone
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from knet.config import LANGUAGES
-from knet.search.index import Filters, Hit, Viewer, clean, search
+from knet.errors import Invalid
+from knet.search.analysis import STOP_WORDS, fold
+from knet.search.index import Filters, Hit, SearchResults, Viewer, clean, search
 from knet.search import indexing
 from knet.search.indexing import node_index
 
@@ -29,6 +36,11 @@ LANGUAGE_LABELS = {"el": _l("Greek"), "en": _l("English")}
 #: Deepest results page the web page shows; nobody reads further, and deep pages cost the most.
 MAX_PAGE = 1000
 MAX_TAG_CHARS = 100
+#: The dates a search can be narrowed to (when objects were last updated), by parameter name.
+DATE_LABELS = {"since": _l("Updated since"), "until": _l("Updated until")}
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: How many objects the search box's autocompletion offers.
+SUGGESTIONS = 8
 
 
 def current_viewer() -> Viewer:
@@ -39,7 +51,13 @@ def current_viewer() -> Viewer:
 
 
 def filters_from(args) -> Filters:
-    """The filters asked for with ?type=&lang=&tag=; unknown values narrow nothing rather than fail."""
+    """The filters asked for with ?type=&lang=&tag=&since=&until=. Unknown types, languages and tags
+    narrow nothing rather than fail; a date that is not one raises Invalid (see :func:`date_range`)."""
+    since, until = date_range(args)
+    return replace(_choices(args), since=since, until=until)
+
+
+def _choices(args) -> Filters:
     kind = args.get("type", "")
     language = args.get("lang", "")
     tag = clean(args.get("tag", ""))[:MAX_TAG_CHARS]
@@ -48,12 +66,40 @@ def filters_from(args) -> Filters:
                    tag=tag or None)
 
 
+def date_range(args) -> tuple[datetime | None, datetime | None]:
+    """The first and the last moment, in UTC, of the whole days asked for with ?since=&until=
+    (YYYY-MM-DD, both days included); Invalid names a date that is not one, or a reversed range."""
+    since, until = _day(args, "since"), _day(args, "until")
+    if since and until and since > until:
+        raise Invalid(_l("“%(since_label)s” (%(since)s) is later than “%(until_label)s” (%(until)s): choose an "
+                         "earlier start or a later end.", since_label=DATE_LABELS["since"],
+                         since=format_date(since, "long"), until_label=DATE_LABELS["until"],
+                         until=format_date(until, "long")), field="since")
+    return (datetime.combine(since, time.min, timezone.utc) if since else None,
+            datetime.combine(until, time.max, timezone.utc) if until else None)
+
+
+def _day(args, name: str) -> date | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    if _ISO_DAY.fullmatch(raw):  # date.fromisoformat alone also takes 20260331 and week dates
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:  # 2026-02-30
+            pass
+    raise Invalid(_l("“%(label)s” must be a date written as YYYY-MM-DD, for example 2026-03-31.",
+                     label=DATE_LABELS[name]), field=name)
+
+
 def link_of(hit: Hit) -> str:
     """Where a result leads: objects of this node by their path (so the link works on any host name
     the node is reached by), objects of other nodes by their URI."""
     base = current_app.config["KNET"]["url"].rstrip("/")
     if hit.uri.startswith(base + "/"):
         return hit.uri[len(base):]
+    if not hit.uri.lower().startswith(("https://", "http://")):
+        return "#"  # an index entry from elsewhere never becomes a javascript: (or other) link
     return hit.uri
 
 
@@ -65,20 +111,74 @@ def _page_number(raw: str | None) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
+def suggestions_for(text: str, viewer: Viewer) -> dict:
+    """What a search box offers while someone types: the objects ``viewer`` may read that the words
+    so far find (the last word as a prefix), best first, with their titles and where they lead.
+
+    ``suggestions`` is the titles alone, without repeats (the API's first shape); ``results`` has
+    one entry per object."""
+    text = clean(text).strip()
+    hits: list[Hit] = []
+    if text and not text.endswith(("*", '"')):
+        # A last word that is a stop word («προμήθειες του») is taken as typed in full, not as a prefix.
+        last = text.split()[-1]
+        typed = text if fold(last) in STOP_WORDS else text + "*"
+        hits = search(node_index(), typed, viewer=viewer, per_page=SUGGESTIONS, suggest=False).hits
+    return {
+        "query": text,
+        "suggestions": list(dict.fromkeys(hit.title for hit in hits)),
+        "results": [{"title": hit.title, "uri": hit.uri, "link": link_of(hit), "type": hit.type,
+                     "language": hit.language} for hit in hits],
+    }
+
+
 @bp.get("/search")
 def results():
     text = request.args.get("q", "")
-    filters = filters_from(request.args)
-    page = _page_number(request.args.get("page"))
-    found = search(node_index(), text, viewer=current_viewer(), page=page,
-                   per_page=current_app.config["KNET"]["page_size"], filters=filters)
-    rebuilding = indexing.rebuilding()
+    per_page = current_app.config["KNET"]["page_size"]
+    date_error = None
+    try:
+        filters = filters_from(request.args)
+    except Invalid as exc:
+        # The page again, with the words and choices kept and the message in place of results.
+        filters, date_error = _choices(request.args), exc
+    if date_error:
+        found = SearchResults(query=clean(text), total=0, page=1, per_page=per_page)
+    else:
+        found = search(node_index(), text, viewer=current_viewer(), page=_page_number(request.args.get("page")),
+                       per_page=per_page, filters=filters)
     # The filters that apply, for links that keep them (pagination, "did you mean", tags).
     kept = {name: value for name, value in (("type", filters.type), ("lang", filters.language),
-                                            ("tag", filters.tag)) if value}
-    return render_template("search/results.html", results=found, filters=filters, kept=kept,
-                           type_labels=TYPE_LABELS, type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS,
-                           link_of=link_of, empty_query=not found.query, rebuilding=rebuilding)
+                                            ("tag", filters.tag), ("since", _iso_day(filters.since)),
+                                            ("until", _iso_day(filters.until))) if value}
+    # What the date fields show: the days that apply, or what was typed when it was not a date.
+    days = {name: request.args.get(name, "")[:20] if date_error else kept.get(name, "") for name in DATE_LABELS}
+    html = render_template("search/results.html", results=found, filters=filters, kept=kept, days=days,
+                           date_error=date_error, date_labels=DATE_LABELS, type_labels=TYPE_LABELS,
+                           type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS, link_of=link_of,
+                           empty_query=not found.query, rebuilding=indexing.rebuilding())
+    return html, 400 if date_error else 200
+
+
+def _iso_day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+@bp.get("/search/suggestions")
+def suggestions():
+    """The search box's suggestions as JSON, for the page's own script: unlike the API, this sees
+    the session, so a signed-in member is offered what they may read."""
+    response = jsonify(suggestions_for(request.args.get("q", ""), current_viewer()))
+    # They depend on who asks and change with every edit.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.app_context_processor
+def search_box_labels() -> dict:
+    """The type labels the header's search box shows beside its suggestions, in the page's language."""
+    return {"search_type_labels": TYPE_LABELS}
 
 
 @bp.get("/opensearch.xml")

@@ -59,7 +59,7 @@ def test_search_from_the_header_by_keyboard(page, live_server, indexed):
     page.keyboard.type("προμηθειες")
     activate(page)  # Enter submits the header's search form
     assert "/search?q=" in page.url
-    status = page.inner_text("[role=status]")
+    status = page.inner_text("main [role=status]")
     assert "αποτελέσματα" in status, status
     assert page.locator(".search-results > li").count() > 0
     first = page.locator(".search-results > li h2 a").first

@@ -1,13 +1,15 @@
 """GET /api/v1/search: the JSON shape, filters, pagination, visibility and hostile input."""
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timezone
 
 import pytest
 
 from knet import jobs
-from knet.search import Viewer
+from knet.search import SearchDocument, Viewer
 from knet.search.api import set_api_viewer
+from knet.search.indexing import node_index
 
 FIELDS = ["uri", "type", "title", "snippet", "language", "tags", "updated", "home", "score"]
 
@@ -90,15 +92,80 @@ def test_any_query_is_answered(client, pages, query):
 def test_search_is_described_in_openapi(client):
     spec = client.get("/api/v1/openapi.json").json
     operation = spec["paths"]["/search"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"q", "type", "lang", "tag", "page", "per_page"}
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert set(parameters) == {"q", "type", "lang", "tag", "since", "until", "page", "per_page"}
+    for name in ("since", "until"):
+        assert parameters[name]["schema"]["format"] == "date" and "UTC" in parameters[name]["description"]
+    assert "since" in operation["responses"]["400"]["description"]
     assert "SearchResults" in spec["components"]["schemas"]
+    suggestions = spec["paths"]["/search/suggestions"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert suggestions["schema"] == {"$ref": "#/components/schemas/Suggestions"}
+    shape = spec["components"]["schemas"]["Suggestions"]["properties"]
+    assert list(shape) == ["query", "suggestions", "results"]
+    assert list(shape["results"]["items"]["properties"]) == ["title", "uri", "link", "type", "language"]
 
 
-def test_suggestions_complete_the_last_word_among_readable_titles(client, pages, make_token):
+def test_suggestions_complete_the_last_word_among_readable_titles(client, pages, make_token, app):
     body = client.get("/api/v1/search/suggestions?q=προμηθ").json
+    # The first shape (query, suggestions) is kept; `results` adds where each title leads.
+    [result] = body.pop("results")
     assert body == {"query": "προμηθ", "suggestions": ["Προμήθειες του Δήμου"]}
+    assert result["title"] == "Προμήθειες του Δήμου" and result["type"] == "page" and result["language"] == "el"
+    assert re.fullmatch(r"/pages/\d+", result["link"]) and result["uri"] == app.config["KNET"]["url"] + result["link"]
     mine = client.get("/api/v1/search/suggestions?q=ΠΡΟΜΗΘ", headers=make_token(pages["maria"], "read")).json
     assert sorted(mine["suggestions"]) == ["Εσωτερικές προμήθειες", "Προμήθειες του Δήμου", "Σημειώσεις"]
+    assert [r["title"] for r in mine["results"]] == mine["suggestions"]  # best first, in both
     for odd in ("", "   ", "*", '"', "\x00", "-", "δ" * 3000):
         response = client.get("/api/v1/search/suggestions", query_string={"q": odd})
         assert response.status_code == 200 and isinstance(response.json["suggestions"], list)
+        assert isinstance(response.json["results"], list)
+
+
+def test_the_api_ignores_the_session_for_suggestions(client, pages, sign_in):
+    """A cookie proves nothing to the API; the page's own /search/suggestions is what sees it."""
+    sign_in(pages["maria"])
+    assert client.get("/api/v1/search/suggestions?q=προμηθ").json["suggestions"] == ["Προμήθειες του Δήμου"]
+    assert len(client.get("/search/suggestions?q=προμηθ").json["suggestions"]) == 3
+
+
+@pytest.fixture
+def dated(app):
+    """Public minutes whose last change falls on known moments (UTC)."""
+    base = app.config["KNET"]["url"]
+    moments = [datetime(2026, 1, 15, 12, tzinfo=timezone.utc), datetime(2026, 3, 31, 23, 59, 59, tzinfo=timezone.utc),
+               datetime(2026, 4, 1, tzinfo=timezone.utc)]
+    with node_index().writer() as writer:
+        for number, moment in enumerate(moments, start=1):
+            writer.upsert(SearchDocument(uri=f"{base}/pages/{number}", type="page", title=f"Πρακτικά {number}",
+                                         body="Πρακτικά συνεδρίασης.", visibility="public", home=base, updated=moment))
+    return moments
+
+
+@pytest.mark.parametrize(("dates", "titles"), [
+    ({"since": "2026-03-31", "until": "2026-03-31"}, ["Πρακτικά 2"]),
+    ({"since": "2026-02-01", "until": "2026-03-31"}, ["Πρακτικά 2"]),
+    ({"since": "2026-04-01"}, ["Πρακτικά 3"]),
+    ({"until": "2026-03-31"}, ["Πρακτικά 1", "Πρακτικά 2"]),
+    ({"since": "", "until": ""}, ["Πρακτικά 1", "Πρακτικά 2", "Πρακτικά 3"]),
+    ({"since": "2030-01-01"}, []),
+])
+def test_date_filters_include_whole_days_in_utc(client, dated, dates, titles):
+    body = client.get("/api/v1/search", query_string={"q": "πρακτικά", **dates}).json
+    assert sorted(r["title"] for r in body["results"]) == titles and body["total"] == len(titles)
+    for result in body["results"]:
+        day = datetime.fromisoformat(result["updated"]).date().isoformat()
+        assert dates.get("since", "") <= day and (not dates.get("until") or day <= dates["until"])
+
+
+@pytest.mark.parametrize(("dates", "field"), [
+    ({"since": "2026-02-30"}, "since"), ({"until": "31/03/2026"}, "until"), ({"since": "20260331"}, "since"),
+    ({"until": "2026-03-31T00:00:00Z"}, "until"), ({"since": "\x00"}, "since"),
+    ({"since": "2026-04-01", "until": "2026-03-31"}, "since"),
+])
+def test_a_bad_date_is_a_problem_document(client, dated, dates, field):
+    response = client.get("/api/v1/search", query_string={"q": "πρακτικά", **dates},
+                          headers={"Accept-Language": "en"})
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    problem = response.json
+    assert problem["status"] == 400 and problem["field"] == field
+    assert "YYYY-MM-DD" in problem["detail"] or "is later than" in problem["detail"], problem

@@ -91,6 +91,12 @@ def test_prefix(index):
     assert uris(search(index, "προμήθειες*", viewer=ANONYMOUS)) >= {"3", "4"}
 
 
+@pytest.mark.parametrize("typed", ["προμήθει*", "προμηθειε*", "ΠΡΟΜΉΘΕΙΕ*"])
+def test_a_prefix_typed_past_the_stem_still_finds_the_word(index, typed):
+    # «προμήθειες» is indexed under its stem «προμηθει»; the letters typed go beyond it.
+    assert uris(search(index, typed, viewer=ANONYMOUS)) >= {"3", "4"}
+
+
 def test_exclusion(index):
     found = uris(search(index, "προμήθειες -ανακύκλωση", viewer=ANONYMOUS))
     assert {"3", "4"} <= found and "15" not in found

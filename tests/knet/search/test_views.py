@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import datetime, timezone
 from xml.etree import ElementTree
 
 import pytest
 
 from knet import jobs
-from knet.search.indexing import index_path
+from knet.search import SearchDocument
+from knet.search.indexing import index_path, node_index
 
 NOISE = "".join(chr(32 + (n * 7919) % 95) for n in range(2000))
 HOSTILE_QUERIES = [
@@ -206,3 +208,188 @@ def test_a_lost_index_is_rebuilt_in_the_background_and_the_page_says_so(app, cli
     jobs.run_pending()
     html = client.get("/search", query_string={"q": "προμήθειες"}).get_data(as_text=True)
     assert "index-rebuilding" not in html and "Προμήθειες του Δήμου" in html
+
+
+# Suggestions for the header's search box ------------------------------------------------------------------------
+
+
+def header_box(html: str) -> str:
+    return re.search(r'<input type="search" id="site-search-q".*?>', html, re.S).group(0)
+
+
+def test_every_page_loads_the_suggestions_script_with_its_texts_in_the_page_language(client):
+    html = text_of(client.get("/"))
+    assert '<script src="/static/search-suggest.js" defer></script>' in html
+    assert "<script>" not in html  # no inline script: a Content-Security-Policy may forbid it
+    box = header_box(html)
+    assert 'data-suggest-url="/search/suggestions"' in box and 'data-suggest-label="Προτάσεις"' in box
+    assert 'data-suggest-one="{n} πρόταση"' in box and 'data-suggest-other="{n} προτάσεις"' in box
+    assert 'data-type-page="Σελίδα wiki"' in box and 'data-type-question="Ερώτηση"' in box
+    # Without the script the box is a plain search field: the script, not the page, makes it a combobox.
+    assert "role=" not in box and "aria-expanded" not in box
+    client.get("/language/en?next=/")
+    box = header_box(text_of(client.get("/")))
+    assert 'data-suggest-label="Suggestions"' in box and 'data-suggest-other="{n} suggestions"' in box
+    with client.get("/static/search-suggest.js") as script:
+        assert script.status_code == 200 and "aria-activedescendant" in script.get_data(as_text=True)
+
+
+def test_the_header_box_is_the_same_for_every_viewer(client, pages, sign_in):
+    """Pages are cached per viewer, and anonymous ones are served to everyone: nothing in the box may
+    depend on who is looking."""
+    anonymous = header_box(text_of(client.get("/")))
+    sign_in(pages["maria"])
+    assert header_box(text_of(client.get("/"))) == anonymous
+
+
+def test_suggestions_see_what_the_signed_in_person_may_read(client, pages, sign_in):
+    response = client.get("/search/suggestions?q=προμηθ")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "no-store" in response.headers["Cache-Control"] and "Cookie" in response.headers["Vary"]
+    body = response.json
+    assert list(body) == ["query", "suggestions", "results"]
+    assert body["suggestions"] == ["Προμήθειες του Δήμου"]
+    [result] = body["results"]
+    assert list(result) == ["title", "uri", "link", "type", "language"]
+    assert result["title"] == "Προμήθειες του Δήμου" and result["type"] == "page" and result["language"] == "el"
+    # The link is a path on this node, and it opens the object.
+    assert re.fullmatch(r"/pages/\d+", result["link"]) and result["uri"].endswith(result["link"])
+    assert client.get(result["link"]).status_code == 302
+
+    # The session counts here (unlike in the API): a member is offered internal and their own private pages,
+    sign_in(pages["maria"])
+    assert sorted(client.get("/search/suggestions?q=προμηθ").json["suggestions"]) == [
+        "Εσωτερικές προμήθειες", "Προμήθειες του Δήμου"]
+    # never someone else's private ones.
+    assert client.get("/search/suggestions?q=σημει").json["results"] == []
+    assert client.get("/api/v1/search/suggestions?q=προμηθ").json["suggestions"] == ["Προμήθειες του Δήμου"]
+    sign_in(pages["nikos"])
+    assert [r["title"] for r in client.get("/search/suggestions?q=σημει").json["results"]] == ["Σημειώσεις Νίκου"]
+
+
+@pytest.mark.parametrize("typed", ["Προμήθειες", "προμηθειε", "Προμήθειες του", "ΠΡΟΜΗΘΕΙΕΣ ΤΟΥ ΔΗΜ"])
+def test_suggestions_follow_whole_words_stop_words_and_letters_past_the_stem(client, pages, typed):
+    body = client.get("/search/suggestions", query_string={"q": typed}).json
+    assert "Προμήθειες του Δήμου" in body["suggestions"], body
+
+
+def test_a_result_from_elsewhere_never_links_to_a_script(app):
+    from knet.search.index import Hit
+    from knet.search.views import link_of
+
+    def hit(uri):
+        return Hit(uri=uri, type="page", title="", snippet="", language="el", tags=[], updated=None, home="",
+                   score=0.0)
+
+    with app.test_request_context():
+        assert link_of(hit("javascript:alert(1)")) == "#"
+        assert link_of(hit(" JAVASCRIPT:alert(1)")) == "#"
+        assert link_of(hit("https://other.example/pages/3")) == "https://other.example/pages/3"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "*", '"', "\x00", "-", "δ" * 3000, "προμηθ*", '"προμήθειες"'])
+def test_suggestions_answer_any_query(client, pages, query):
+    response = client.get("/search/suggestions", query_string={"q": query})
+    assert response.status_code == 200
+    assert isinstance(response.json["suggestions"], list) and isinstance(response.json["results"], list)
+
+
+# Date filters --------------------------------------------------------------------------------------------------
+
+MINUTES = "Πρακτικά"
+
+
+@pytest.fixture
+def dated(app):
+    """Public minutes whose last change falls on known moments (UTC), straight into the index."""
+    base = app.config["KNET"]["url"]
+    moments = {
+        "Πρακτικά Ιανουαρίου": datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc),
+        "Πρακτικά Μαρτίου": datetime(2026, 3, 31, 23, 59, 30, tzinfo=timezone.utc),
+        "Πρακτικά Απριλίου": datetime(2026, 4, 1, 0, 0, tzinfo=timezone.utc),
+    }
+    with node_index().writer() as writer:
+        for number, (title, moment) in enumerate(moments.items(), start=9001):
+            writer.upsert(SearchDocument(uri=f"{base}/pages/{number}", type="page", title=title,
+                                         body="Πρακτικά της συνεδρίασης του δημοτικού συμβουλίου.", language="el",
+                                         visibility="public", home=base, tags=("πρακτικά",), updated=moment))
+    return moments
+
+
+@pytest.mark.parametrize(("since", "until", "titles"), [
+    ("2026-03-01", "2026-03-31", ["Πρακτικά Μαρτίου"]),  # the last day counts to its last second
+    ("2026-03-31", "2026-03-31", ["Πρακτικά Μαρτίου"]),
+    ("2026-04-01", "", ["Πρακτικά Απριλίου"]),
+    ("", "2026-03-31", ["Πρακτικά Ιανουαρίου", "Πρακτικά Μαρτίου"]),
+    ("2026-01-15", "2026-04-01", ["Πρακτικά Απριλίου", "Πρακτικά Ιανουαρίου", "Πρακτικά Μαρτίου"]),
+    ("2027-01-01", "", []),
+    ("", "2025-12-31", []),
+])
+def test_date_filters_include_whole_days(client, dated, since, until, titles):
+    response = client.get("/search", query_string={"q": MINUTES, "since": since, "until": until})
+    assert response.status_code == 200
+    html = text_of(response)
+    assert sorted(result_titles(html)) == titles
+    if since:
+        assert f'<input type="date" id="search-since" name="since" value="{since}">' in html
+    if until:
+        assert f'<input type="date" id="search-until" name="until" value="{until}">' in html
+
+
+def test_date_fields_are_labelled_and_empty_by_default(client, dated):
+    html = text_of(client.get("/search", query_string={"q": MINUTES}))
+    assert len(result_titles(html)) == 3
+    assert '<label for="search-since">Ενημέρωση από</label>' in html
+    assert '<label for="search-until">Ενημέρωση έως</label>' in html
+    assert '<input type="date" id="search-since" name="since" value="">' in html
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30", "31/03/2026", "20260331", "2026-3-1", "2026-W13-1", "χθες",
+                                 "2026-03-31T10:00", "0000-01-01", "\x00", "<script>"])
+@pytest.mark.parametrize("name", ["since", "until"])
+def test_a_date_that_is_not_one_is_explained_next_to_its_field(client, dated, name, bad):
+    response = client.get("/search", query_string={"q": MINUTES, "type": "page", name: bad})
+    assert response.status_code == 400
+    html = text_of(response)
+    status = re.search(r'<div role="status"[^>]*>(.*?)</div>', html, re.S).group(1)
+    label = {"since": "Ενημέρωση από", "until": "Ενημέρωση έως"}[name]
+    assert f'<p class="error" id="search-date-error">Το πεδίο «{label}» πρέπει να περιέχει ημερομηνία' in status
+    field = re.search(rf'<input type="date" id="search-{name}"[^>]*>', html).group(0)
+    assert 'aria-invalid="true" aria-describedby="search-date-error"' in field
+    # Nothing was searched, and the rest of what was asked is kept for the next try.
+    assert result_titles(html) == [] and "Δεν βρέθηκε" not in html and "<script>" not in html
+    assert f'value="{MINUTES}"' in html and '<option value="page" selected>' in html
+
+
+def test_a_reversed_range_is_explained(client, dated):
+    client.get("/language/en?next=/")
+    response = client.get("/search", query_string={"q": MINUTES, "since": "2026-04-01", "until": "2026-03-01"})
+    assert response.status_code == 400
+    html = text_of(response)
+    assert ("“Updated since” (April 1, 2026) is later than “Updated until” (March 1, 2026): choose an earlier "
+            "start or a later end.") in html
+    assert re.search(r'id="search-since"[^>]*aria-invalid="true"', html)
+    assert result_titles(html) == []
+
+
+def test_links_keep_the_dates(client, app, dated):
+    base = app.config["KNET"]["url"]
+    size = app.config["KNET"]["page_size"]
+    with node_index().writer() as writer:
+        for number in range(size):
+            writer.upsert(SearchDocument(uri=f"{base}/pages/{number + 1}", type="page", title=f"Πρακτικά {number}",
+                                         body="Πρακτικά.", language="el", visibility="public", home=base,
+                                         tags=("πρακτικά",), updated=datetime(2026, 3, 2, tzinfo=timezone.utc)))
+    dates = {"since": "2026-03-01", "until": "2026-03-31"}
+    html = text_of(client.get("/search", query_string={"q": MINUTES, **dates}))
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="(/search\?[^"]+)"', html)]
+    next_link = next(link for link in links if "page=2" in link)
+    tag_link = next(link for link in links if "tag=" in link)
+    remove = next(link for link in links if "since" not in link)
+    for link in (next_link, tag_link):
+        assert "since=2026-03-01" in link and "until=2026-03-31" in link, link
+    assert len(result_titles(text_of(client.get(next_link)))) == 1
+    assert remove == "/search?q=%CE%A0%CF%81%CE%B1%CE%BA%CF%84%CE%B9%CE%BA%CE%AC"  # "remove the filters"
+    misspelt = text_of(client.get("/search", query_string={"q": "Πρακτκά", **dates}))
+    did_you_mean = re.search(r'<a href="([^"]+)" class="suggestion-link">', misspelt).group(1)
+    assert "since=2026-03-01" in did_you_mean and "until=2026-03-31" in did_you_mean
