@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, String, Text, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knet.db import db, utcnow
 
@@ -47,6 +47,8 @@ class Handler:
     max_attempts: int
     #: Seconds to wait before the next try, given the number of attempts so far.
     retry_after: Callable[[int], float]
+    #: Up to this many due jobs of the kind are run together (``run`` then takes a list of payloads).
+    batch: int = 1
 
 
 def _exponential(attempts: int) -> float:
@@ -54,9 +56,10 @@ def _exponential(attempts: int) -> float:
 
 
 def register(app: Flask, kind: str, run: Callable[..., None], *, max_attempts: int = 8,
-             retry_after: Callable[[int], float] = _exponential) -> None:
-    """Say which function does the jobs of one kind; it receives the job's payload as keywords."""
-    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after)
+             retry_after: Callable[[int], float] = _exponential, batch: int = 1) -> None:
+    """Say which function does the jobs of one kind; it receives the job's payload as keywords or,
+    with ``batch`` > 1, a list of up to that many jobs' payloads at once (one commit for them all)."""
+    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after, batch)
 
 
 def enqueue(kind: str, **payload: Any) -> Job:
@@ -64,7 +67,25 @@ def enqueue(kind: str, **payload: Any) -> Job:
     job = Job(kind=kind, payload=payload)
     db.session.add(job)
     db.session.flush()
+    db.session.info[_ENQUEUED] = True
     return job
+
+
+# A worker in this process starts on new jobs as soon as the transaction that made them commits,
+# instead of at its next poll. (Workers in other processes find them at their next poll.)
+_ENQUEUED = "knet.jobs.enqueued"
+_wakeup = threading.Event()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_the_worker(session: Session) -> None:
+    if session.info.pop(_ENQUEUED, False):
+        _wakeup.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_enqueued(session: Session) -> None:
+    session.info.pop(_ENQUEUED, None)
 
 
 def run_pending(limit: int | None = None) -> int:
@@ -78,20 +99,41 @@ def run_pending(limit: int | None = None) -> int:
         if job is None:
             db.session.rollback()
             return count
-        count += 1
         handler = handlers.get(job.kind)
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for jobs of kind {job.kind!r}")
-            handler.run(**job.payload)
-        except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded on its job
-            job_id = job.id
-            db.session.rollback()
-            _record_failure(db.session.get(Job, job_id), handler, exc)
-        else:
-            job.state, job.finished_at = DONE, utcnow()
-        db.session.commit()
+        group = [job]
+        if handler is not None and handler.batch > 1:
+            group += db.session.scalars(
+                select(Job).where(Job.state == PENDING, Job.kind == job.kind, Job.run_after <= utcnow(),
+                                  Job.id != job.id).order_by(Job.id).limit(handler.batch - 1)
+                .with_for_update(skip_locked=True)).all()
+        count += len(group)
+        if not _run(handler, group) and len(group) > 1:
+            # One bad job must not hold back the others: run each of them on its own.
+            for job_id in [member.id for member in group]:
+                _run(handler, [db.session.get(Job, job_id)])
     return count
+
+
+def _run(handler: Handler | None, group: list[Job]) -> bool:
+    """Run jobs of one kind in one transaction; on failure record it on each (alone) and return False."""
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for jobs of kind {group[0].kind!r}")
+        if handler.batch > 1:
+            handler.run([job.payload for job in group])
+        else:
+            handler.run(**group[0].payload)
+    except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded on its job
+        ids = [job.id for job in group]
+        db.session.rollback()
+        if len(ids) == 1:
+            _record_failure(db.session.get(Job, ids[0]), handler, exc)
+            db.session.commit()
+        return False
+    for job in group:
+        job.state, job.finished_at = DONE, utcnow()
+    db.session.commit()
+    return True
 
 
 def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:
@@ -117,7 +159,8 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
                 db.session.rollback()
                 ran = 0
             if not ran:
-                stop.wait(poll_seconds)
+                _wakeup.wait(poll_seconds)
+                _wakeup.clear()
         db.session.remove()
 
 
@@ -134,6 +177,7 @@ class WorkerThread(threading.Thread):
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the thread to finish its current job and wait for it."""
         self.stopping.set()
+        _wakeup.set()
         self.join(timeout)
 
 

@@ -1,6 +1,7 @@
 """`knet index …`: rebuild the node's search index from the database, and check it against the database."""
 from __future__ import annotations
 
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -34,7 +35,8 @@ def rebuild() -> None:
     """Build a new index from the database beside the live one and swap it in (searches keep working)."""
     bar = partial(click.progressbar, label="Indexing", file=sys.stderr, show_pos=True,
                   show_percent=True, show_eta=True)
-    result = rebuilding.rebuild(_base(), content.content_types().values(), progress=lambda length: bar(length=length))
+    result = rebuilding.rebuild(_base(), content.content_types().values(), progress=lambda length: bar(length=length),
+                                processes=os.cpu_count() or 1)
     db.session.commit()
     notes = []
     if result.removed_leftovers:

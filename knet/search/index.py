@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -45,6 +46,8 @@ SUGGEST_BELOW = 5
 MAX_PER_PAGE = 100
 #: Viewers whose hidden-document sets are kept (per index version) before starting afresh.
 MAX_CACHED_VIEWERS = 256
+#: Memory for each bulk-writing process's pool of postings before it spills to disk.
+BULK_MEMORY_MB = 128
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
 MAX_IDLE_SEARCHERS = 8
 #: A file in the index directory naming the analysis the index was written with.
@@ -188,6 +191,11 @@ class SearchIndex:
         """A writer for one batch: ``with index.writer() as w: w.upsert(doc)``."""
         return Writer(self, timeout)
 
+    def bulk_writer(self, processes: int | None = None) -> BulkWriter:
+        """A writer that fills a new, empty index with many documents, analysing them in several
+        processes (one per processor by default): ``with index.bulk_writer() as w: w.add(doc)``."""
+        return BulkWriter(self, processes or os.cpu_count() or 1)
+
     @property
     def analysis_version(self) -> str | None:
         return analysis_version(self.path)
@@ -240,17 +248,47 @@ class Writer:
 
     def upsert(self, doc: SearchDocument) -> None:
         """Add the document, replacing any with the same URI."""
-        if doc.visibility not in VISIBILITIES:
-            raise ValueError(f"unknown visibility {doc.visibility!r}")
-        values = {"uri": doc.uri, "type": doc.type, "language": doc.language, "visibility": doc.visibility,
-                  "home": doc.home, "author": doc.author, "title": doc.title, "body": doc.body,
-                  "tags": ",".join(tag.replace(",", " ").strip() for tag in doc.tags)}
-        if doc.updated is not None:
-            values["updated"] = doc.updated
-        self._writer.update_document(**{name: value for name, value in values.items() if value != ""})
+        self._writer.update_document(**_values(doc))
 
     def delete(self, uri: str) -> None:
         self._writer.delete_by_term("uri", uri)
+
+
+class BulkWriter:
+    """Adds documents to an empty index (nothing to replace), several processes analysing them;
+    each process writes a segment of its own, and they are all committed together."""
+
+    def __init__(self, index: SearchIndex, processes: int):
+        self._index = index
+        self._processes = processes
+        self._writer = None
+
+    def __enter__(self) -> BulkWriter:
+        if self._index.doc_count():
+            raise ValueError("a bulk writer fills an empty index; use writer() to change one")
+        options = {"procs": self._processes, "multisegment": True} if self._processes > 1 else {}
+        self._writer = self._index._ix.writer(compound=False, limitmb=BULK_MEMORY_MB, **options)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self._writer.commit(merge=False)
+        else:
+            self._writer.cancel()
+
+    def add(self, doc: SearchDocument) -> None:
+        self._writer.add_document(**_values(doc))
+
+
+def _values(doc: SearchDocument) -> dict:
+    if doc.visibility not in VISIBILITIES:
+        raise ValueError(f"unknown visibility {doc.visibility!r}")
+    values = {"uri": doc.uri, "type": doc.type, "language": doc.language, "visibility": doc.visibility,
+              "home": doc.home, "author": doc.author, "title": doc.title, "body": doc.body,
+              "tags": ",".join(tag.replace(",", " ").strip() for tag in doc.tags)}
+    if doc.updated is not None:
+        values["updated"] = doc.updated
+    return {name: value for name, value in values.items() if value != ""}
 
 
 def analysis_version(path: Path) -> str | None:

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 EXTENSION = "knet.search_index"
 INDEX_DIRECTORY = "search-index"
 REBUILD_JOB = "search.rebuild"
+#: Index jobs written to the index in one commit (a commit costs more than a document).
+INDEX_BATCH = 500
 _opening = threading.Lock()
 
 
@@ -86,17 +88,20 @@ def rebuild_job() -> None:
     logger.info("Rebuilt the search index: %d documents in %.1f s", result.documents, result.seconds)
 
 
-def index_one(type: str, id: int, uri: str) -> None:  # noqa: A002 - the job payload's names
-    """Job handler: write one object's current search document, or remove it when it is gone."""
-    document = content.content_type(type).search_document(id)
+def index_changes(payloads: list[dict]) -> None:
+    """Job handler: write the current search documents of the objects that changed (or remove
+    those that are gone), in one commit for the whole batch."""
+    changed = {(payload["type"], payload["id"], payload["uri"]): None for payload in payloads}
     with node_index().writer() as writer:
-        if document is None:
-            writer.delete(uri)
-        else:
-            writer.upsert(document)
-    logger.debug("Indexed %s %s (%s)", type, id, "removed" if document is None else "written")
+        for type_name, object_id, uri in changed:
+            document = content.content_type(type_name).search_document(object_id)
+            if document is None:
+                writer.delete(uri)
+            else:
+                writer.upsert(document)
+    logger.debug("Indexed %d change(s)", len(changed))
 
 
 def init_app(app: Flask) -> None:
-    jobs.register(app, content.INDEX_JOB, index_one)
+    jobs.register(app, content.INDEX_JOB, index_changes, batch=INDEX_BATCH)
     jobs.register(app, REBUILD_JOB, rebuild_job, max_attempts=3)

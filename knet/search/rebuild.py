@@ -163,11 +163,13 @@ def _work(types: Iterable[content.ContentType]) -> list[tuple[content.ContentTyp
 
 
 def rebuild(base: Path, types: Iterable[content.ContentType],
-            progress: ProgressFactory = _no_progress) -> RebuildResult:
+            progress: ProgressFactory = _no_progress, processes: int = 1) -> RebuildResult:
     """Build a complete index from the database beside the live one, swap it in, and remove the old one.
 
-    ``base`` is the default index directory (``<instance>/search-index``). The caller commits the
-    session (the index jobs of changes made meanwhile are queued again in it)."""
+    ``base`` is the default index directory (``<instance>/search-index``). ``processes`` analyse
+    documents in parallel; more than one forks, which only a single-threaded caller (the CLI)
+    may do safely. The caller commits the session (the index jobs of changes made meanwhile are
+    queued again in it)."""
     began = time.monotonic()
     with _exclusive(base):
         stale = leftovers(base)
@@ -180,11 +182,11 @@ def rebuild(base: Path, types: Iterable[content.ContentType],
         count = 0
         index = open_or_create(target)
         try:
-            with progress(len(work)) as bar, index.writer() as writer:
+            with progress(len(work)) as bar, index.bulk_writer(processes) as writer:
                 for content_type, object_id in work:
                     document = content_type.search_document(object_id)
                     if document is not None:
-                        writer.upsert(document)
+                        writer.add(document)
                         count += 1
                     bar.update(1)
             index.close()

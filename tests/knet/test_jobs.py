@@ -72,3 +72,39 @@ def test_the_worker_thread_drains_the_queue_and_stops(app):
     finally:
         worker.stop()
     assert not worker.is_alive()
+
+
+def test_jobs_of_a_batching_kind_run_together_and_a_bad_one_fails_alone(app):
+    batches = []
+
+    def index_all(payloads):
+        if any(payload["n"] == 3 for payload in payloads):
+            raise ValueError("job 3 cannot be done")
+        batches.append([payload["n"] for payload in payloads])
+
+    jobs.register(app, "test.batch", index_all, batch=4, retry_after=lambda n: 60)
+    for n in range(6):
+        jobs.enqueue("test.batch", n=n)
+    db.session.commit()
+
+    assert jobs.run_pending() == 6
+    # The first batch (0-3) failed because of 3; each of its jobs then ran alone.
+    assert batches == [[0], [1], [2], [4, 5]]
+    states = dict(db.session.execute(select(Job.payload["n"].as_integer(), Job.state)).all())
+    assert states == {0: DONE, 1: DONE, 2: DONE, 3: PENDING, 4: DONE, 5: DONE}
+    failed = db.session.scalars(select(Job).where(Job.state == PENDING)).one()
+    assert failed.attempts == 1 and failed.last_error == "ValueError: job 3 cannot be done"
+
+
+def test_the_worker_thread_starts_on_a_committed_job_without_waiting_for_its_poll(app):
+    done = threading.Event()
+    jobs.register(app, "test.wake", lambda **payload: done.set())
+    worker = jobs.WorkerThread(app, poll_seconds=60)
+    worker.start()
+    try:
+        jobs.enqueue("test.wake")
+        db.session.commit()
+        assert done.wait(10), "the commit did not wake the worker (it would have waited 60 s)"
+    finally:
+        worker.stop()
+    assert not worker.is_alive()

@@ -198,3 +198,18 @@ def test_any_text_gives_results_or_nothing(index, text):
         assert results.total >= 0 and isinstance(results.hits, list)
         if viewer is ANONYMOUS:
             assert not uris(results) & {"8", "9", "10", "11", "12"}
+
+
+def test_a_bulk_writer_fills_an_empty_index_from_several_processes(tmp_path):
+    ix = open_or_create(tmp_path / "index")
+    with ix.bulk_writer(processes=2) as writer:
+        for n in range(450):  # several of the writer's batches, so both processes get work
+            writer.add(doc(n, f"Έγγραφο {n}", f"Απόφαση αριθμός {n} για τις προμήθειες του Δήμου.",
+                           visibility="public" if n % 3 else "internal"))
+    assert ix.doc_count() == 450
+    found = search(ix, "προμήθεια", viewer=ANONYMOUS, per_page=5)
+    assert found.total == 300 and '<mark class="match">προμήθειες</mark>' in found.hits[0].snippet
+    assert search(ix, "Έγγραφο 449", viewer=Viewer("1")).total == 1
+    with pytest.raises(ValueError, match="empty index"), ix.bulk_writer(processes=2):
+        pass
+    ix.close()
