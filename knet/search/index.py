@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,8 @@ MAX_PER_PAGE = 100
 MAX_CACHED_VIEWERS = 256
 #: Memory for each bulk-writing process's pool of postings before it spills to disk.
 BULK_MEMORY_MB = 128
+#: Answers to recent searches kept (per index version; a few kilobytes each).
+RECENT_ANSWERS = 256
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
 MAX_IDLE_SEARCHERS = 8
 #: A file in the index directory naming the analysis the index was written with.
@@ -138,6 +141,28 @@ class SearchResults:
         return max(1, -(-self.total // self.per_page))
 
 
+class Recent:
+    """The last answers, by key, thread-safe; the least recently used goes first."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._answers: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key, answer) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            if len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+
+
 class SearchIndex:
     """A Whoosh index in a directory."""
 
@@ -149,6 +174,7 @@ class SearchIndex:
         self._hidden: dict[tuple[str | None, bool], set[int]] = {}
         self._hidden_generation = -1
         self._closed = False
+        self.recent = Recent(RECENT_ANSWERS)
 
     @contextlib.contextmanager
     def searching(self) -> Iterator:
@@ -439,29 +465,85 @@ def parse(schema: fields.Schema, text: str) -> query.Query:
 def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1, per_page: int = 10,
            filters: Filters | None = None, suggest: bool = True) -> SearchResults:
     """Search as ``viewer``: the page of hits, the total they may see, and perhaps a suggestion
-    (``suggest=False``: none, as for autocompletion while someone types)."""
+    (``suggest=False``: none, as for autocompletion while someone types).
+
+    The answers to recent searches are kept until the index changes: a query many people send
+    (or one person pages back to) is answered once."""
     text = clean(query_text)
     page = max(1, int(page))
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
-    ix = index._ix
-    user_query = parse(ix.schema, text)
+    filters = filters or Filters()
+    with index.searching() as searcher:
+        key = (searcher.reader().generation(), viewer, text, page, per_page, filters, suggest)
+        found = index.recent.get(key)
+        if found is None:
+            found = _search(searcher, index.hidden_from(searcher, viewer), text, page, per_page, filters, suggest)
+            index.recent.put(key, found)
+    return found
+
+
+def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, filters: Filters,
+            suggest: bool) -> SearchResults:
+    user_query = parse(searcher.schema, text)
     if user_query is query.NullQuery:
         return SearchResults(query=text, total=0, page=page, per_page=per_page)
     # Filters score nothing: they decide which documents count, not their order.
-    narrowed = _filters_query(filters or Filters())
+    narrowed = _filters_query(filters)
     if narrowed:
         user_query = query.And([user_query, query.ConstantScoreQuery(query.And(narrowed), score=0.0)])
-    with index.searching() as searcher:
-        hidden = index.hidden_from(searcher, viewer)
-        results = searcher.search_page(user_query, page, pagelen=per_page, mask=hidden, terms=False)
-        wanted = _wanted(user_query)
-        # Whoosh shows the last page for a page past the end; a page past the end is empty.
-        hits = [_hit(hit, wanted) for hit in results] if results.pagenum == page else []
-        # A query that finds plenty is spelt well enough; "did you mean" is for the few or none.
-        few = results.total < SUGGEST_BELOW
-        suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
-    return SearchResults(query=text, total=results.total, page=page, per_page=per_page, hits=hits,
-                         suggestion=suggestion)
+    results = searcher.search(user_query, limit=page * per_page, mask=hidden)
+    total = _count(searcher, user_query, hidden)
+    if total is None:
+        total = len(results)  # Whoosh runs the query again, unscored, to count
+    wanted = _wanted(user_query)
+    hits = [_hit(hit, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
+    # A query that finds plenty is spelt well enough; "did you mean" is for the few or none.
+    few = total < SUGGEST_BELOW
+    suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
+    return SearchResults(query=text, total=total, page=page, per_page=per_page, hits=hits, suggestion=suggestion)
+
+
+def _count(searcher, q: query.Query, hidden: set[int]) -> int | None:
+    """How many documents a query of words (terms joined by and, or, not) finds outside ``hidden``,
+    from the postings' document numbers and set operations; None for other queries (phrases,
+    prefixes, filters), which Whoosh counts."""
+    documents = _documents(searcher.reader(), q)
+    return None if documents is None else len(documents - hidden)
+
+
+def _documents(reader, q: query.Query) -> set[int] | None:
+    if isinstance(q, query.Term):
+        if (q.fieldname, q.text) not in reader:
+            return set()
+        return set(reader.postings(q.fieldname, q.text).all_ids())
+    if isinstance(q, (query.And, query.Or)):
+        parts = []
+        for child in q.subqueries:
+            if isinstance(child, query.Not) and isinstance(q, query.And):
+                excluded = _documents(reader, child.query)
+                if excluded is None:
+                    return None
+                parts.append(("not", excluded))
+                continue
+            found = _documents(reader, child)
+            if found is None:
+                return None
+            parts.append(("has", found))
+        wanted = [found for kind, found in parts if kind == "has"]
+        if not wanted:
+            return None
+        if isinstance(q, query.Or):
+            return set().union(*wanted)
+        documents = set.intersection(*sorted(wanted, key=len))
+        for kind, found in parts:
+            if kind == "not":
+                documents -= found
+        return documents
+    if isinstance(q, query.AndNot):
+        positive, negative = _documents(reader, q.a), _documents(reader, q.b)
+        return None if positive is None or negative is None else positive - negative
+    return None
+
 
 
 def _wanted(q: query.Query) -> Wanted:

@@ -213,3 +213,30 @@ def test_a_bulk_writer_fills_an_empty_index_from_several_processes(tmp_path):
     with pytest.raises(ValueError, match="empty index"), ix.bulk_writer(processes=2):
         pass
     ix.close()
+
+
+@pytest.mark.parametrize("text", ["δήμος", "δήμος προμήθειες", "δήμος OR ανακύκλωση", "δήμος -προμήθειες",
+                                  "(δήμος OR σχολεία) NOT κάδοι", "συνεδρίαση", "ανύπαρκτο δήμος"])
+@pytest.mark.parametrize("viewer", [ANONYMOUS, MARIA, VISITOR], ids=["anonymous", "member", "visitor"])
+def test_totals_counted_from_postings_agree_with_whooshs_own_count(index, text, viewer):
+    from knet.search.index import _count, parse
+
+    with index.searching() as searcher:
+        hidden = index.hidden_from(searcher, viewer)
+        q = parse(searcher.schema, text)
+        assert _count(searcher, q, hidden) == len(searcher.search(q, mask=hidden, limit=None))
+    assert search(index, text, viewer=viewer).total == len(uris(search(index, text, viewer=viewer, per_page=100)))
+
+
+def test_a_repeated_search_is_answered_from_memory_until_the_index_changes(tmp_path):
+    ix = open_or_create(tmp_path / "index")
+    with ix.writer() as writer:
+        writer.upsert(doc(1, "Κάδοι", "Νέοι κάδοι ανακύκλωσης.", visibility="internal"))
+    first = search(ix, "κάδοι", viewer=MARIA)
+    assert search(ix, "κάδοι", viewer=MARIA) is first, "answered from memory"
+    assert search(ix, "κάδοι", viewer=ANONYMOUS).total == 0, "another viewer is another answer"
+    with ix.writer() as writer:
+        writer.upsert(doc(1, "Κάδοι", "Νέοι κάδοι ανακύκλωσης.", visibility="public"))
+    assert search(ix, "κάδοι", viewer=ANONYMOUS).total == 1, "a commit makes the remembered answers old"
+    assert search(ix, "κάδοι", viewer=MARIA) is not first
+    ix.close()
