@@ -7,8 +7,9 @@ version and kind of viewer, not for every query; and each thread keeps its searc
 searches, refreshing it when a writer has committed.
 
 Segments are written with ``compound=False`` (a reader opens them in milliseconds instead of copying
-compound files into memory) and committed with ``merge=False`` (no small-segment merge in the
-update path); call :meth:`SearchIndex.merge` or :meth:`SearchIndex.optimize` on a schedule.
+compound files into memory). A commit adds a segment without merging until there are
+``MERGE_AT_SEGMENTS``; then it merges the small ones (Whoosh's policy never rewrites a large
+segment in the update path). :meth:`SearchIndex.optimize` merges everything, for a quiet hour.
 
 The body is stored whole: a snippet must show the passage where the words matched, wherever it is
 in the document, and replicas from peers must be displayable from the index alone. Only the hits
@@ -49,6 +50,8 @@ MAX_PER_PAGE = 100
 MAX_CACHED_VIEWERS = 256
 #: Memory for each bulk-writing process's pool of postings before it spills to disk.
 BULK_MEMORY_MB = 128
+#: A writer's commit merges small segments once the index has this many.
+MERGE_AT_SEGMENTS = 8
 #: Answers to recent searches kept (per index version; a few kilobytes each).
 RECENT_ANSWERS = 256
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
@@ -268,7 +271,9 @@ class Writer:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         if exc_type is None:
-            self._writer.commit(merge=False)
+            # Each commit adds a segment, and every search reads every segment: once there are
+            # several, this commit also merges the small ones (never rewriting a large one).
+            self._writer.commit(merge=self._index.segment_count() >= MERGE_AT_SEGMENTS)
         else:
             self._writer.cancel()
 
@@ -357,8 +362,14 @@ def visibility_query(viewer: Viewer) -> query.Query:
 
 
 def hidden_query(viewer: Viewer) -> query.Query:
-    """What ``viewer`` may not see: the complement of :func:`visibility_query`."""
-    return query.And([query.Every(), query.Not(visibility_query(viewer))])
+    """What ``viewer`` may not see (the complement of :func:`visibility_query`), written so that it
+    reads only the postings of the hidden visibilities, not every document."""
+    if not viewer.id:
+        return query.Or([query.Term("visibility", v) for v in VISIBILITIES if v != "public"])
+    others_private = query.AndNot(query.Term("visibility", "private"), query.Term("author", viewer.id))
+    if viewer.member:
+        return others_private
+    return query.Or([query.Term("visibility", "internal"), others_private])
 
 
 def _filters_query(filters: Filters) -> list[query.Query]:

@@ -240,3 +240,29 @@ def test_a_repeated_search_is_answered_from_memory_until_the_index_changes(tmp_p
     assert search(ix, "κάδοι", viewer=ANONYMOUS).total == 1, "a commit makes the remembered answers old"
     assert search(ix, "κάδοι", viewer=MARIA) is not first
     ix.close()
+
+
+def test_commits_merge_small_segments_so_searches_stay_fast(tmp_path):
+    from knet.search.index import MERGE_AT_SEGMENTS
+
+    ix = open_or_create(tmp_path / "index")
+    for n in range(3 * MERGE_AT_SEGMENTS):
+        with ix.writer() as writer:
+            writer.upsert(doc(n, f"Απόφαση {n}", "Απόφαση δημοτικού συμβουλίου."))
+    assert ix.segment_count() <= MERGE_AT_SEGMENTS
+    assert ix.doc_count() == 3 * MERGE_AT_SEGMENTS
+    assert search(ix, "απόφαση", viewer=ANONYMOUS).total == 3 * MERGE_AT_SEGMENTS
+    ix.close()
+
+
+@pytest.mark.parametrize("viewer", [ANONYMOUS, MARIA, NIKOS, VISITOR, Viewer("eleni@peer", member=False)])
+def test_what_is_hidden_is_exactly_what_may_not_be_seen(index, viewer):
+    from whoosh import query
+
+    from knet.search.index import hidden_query, visibility_query
+
+    with index.searching() as searcher:
+        everything = set(searcher.docs_for_query(query.Every()))
+        visible = set(searcher.docs_for_query(visibility_query(viewer)))
+        hidden = set(searcher.docs_for_query(hidden_query(viewer)))
+    assert visible and hidden and visible | hidden == everything and not visible & hidden
