@@ -137,14 +137,14 @@ def run(host: str, port: int, debug: bool, no_worker: bool) -> None:
 
 @main.command()
 @instance_option
-@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
-              help="Seconds to wait when the queue is empty.")
+@click.option("--poll", default=jobs.POLL_SECONDS, show_default=True, type=click.FloatRange(0.05, 60),
+              help="Seconds between looks at an empty queue (jobs queued by other processes wait up to this).")
 def worker(poll: float) -> None:
     """Run background jobs (index updates, later deliveries) until stopped; start several if needed."""
     app = _load_app()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, lambda *_: (stop.set(), jobs.wake()))
     click.echo(f"Worker for {app.config['KNET']['name']} started (Ctrl+C or SIGTERM stops it).")
     jobs.work(app, stop, poll_seconds=poll)
     click.echo("Worker stopped.")

@@ -22,6 +22,9 @@ from knet.db import db, utcnow
 logger = logging.getLogger(__name__)
 
 EXTENSION = "knet.jobs"
+#: How often a worker looks at an empty queue. A worker in the process that queued a job starts
+#: on it at once; one in another process (``knet worker``) within this many seconds.
+POLL_SECONDS = 0.25
 PENDING, DONE, DEAD = "pending", "done", "dead"
 
 
@@ -80,7 +83,7 @@ _wakeup = threading.Event()
 @event.listens_for(Session, "after_commit")
 def _wake_the_worker(session: Session) -> None:
     if session.info.pop(_ENQUEUED, False):
-        _wakeup.set()
+        wake()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -148,7 +151,12 @@ def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:
                        job.run_after, exc)
 
 
-def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+def wake() -> None:
+    """Make a waiting worker of this process look at the queue now (new jobs, or time to stop)."""
+    _wakeup.set()
+
+
+def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) -> None:
     """Run jobs until `stop` is set, waiting `poll_seconds` whenever the queue is empty."""
     with app.app_context():
         while not stop.is_set():
@@ -167,7 +175,7 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = 1.0) -> None:
 class WorkerThread(threading.Thread):
     """Drains the queue inside this process (the embedded default, next to the web server)."""
 
-    def __init__(self, app: Flask, poll_seconds: float = 1.0) -> None:
+    def __init__(self, app: Flask, poll_seconds: float = POLL_SECONDS) -> None:
         super().__init__(name="knet-worker", daemon=True)
         self.app, self.poll_seconds, self.stopping = app, poll_seconds, threading.Event()
 
@@ -177,7 +185,7 @@ class WorkerThread(threading.Thread):
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the thread to finish its current job and wait for it."""
         self.stopping.set()
-        _wakeup.set()
+        wake()
         self.join(timeout)
 
 
