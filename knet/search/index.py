@@ -32,6 +32,7 @@ from whoosh import fields, index as whoosh_index, qparser, query, scoring
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from knet.search.analysis import ANALYSIS_VERSION, WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
+from knet.search import ranking
 from knet.search.snippets import Wanted, snippet
 
 logger = logging.getLogger(__name__)
@@ -502,12 +503,18 @@ def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, fil
     narrowed = _filters_query(filters)
     if narrowed:
         user_query = query.And([user_query, query.ConstantScoreQuery(query.And(narrowed), score=0.0)])
-    results = searcher.search(user_query, limit=page * per_page, mask=hidden)
-    total = _count(searcher, user_query, hidden)
-    if total is None:
-        total = len(results)  # Whoosh runs the query again, unscored, to count
     wanted = _wanted(user_query)
-    hits = [_hit(hit, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
+    ranked = ranking.rank(searcher, user_query, hidden, page * per_page)
+    if ranked is not None:  # words alone: ranked over arrays
+        total = ranked.total
+        hits = [_hit(searcher.stored_fields(number), score, wanted)
+                for score, number in ranked.top[(page - 1) * per_page:]]
+    else:  # phrases, prefixes, filters: Whoosh
+        results = searcher.search(user_query, limit=page * per_page, mask=hidden)
+        total = _count(searcher, user_query, hidden)
+        if total is None:
+            total = len(results)  # Whoosh runs the query again, unscored, to count
+        hits = [_hit(hit.fields(), hit.score, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
     # A query that finds plenty is spelt well enough; "did you mean" is for the few or none.
     few = total < SUGGEST_BELOW
     suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
@@ -581,12 +588,11 @@ def _wanted(q: query.Query) -> Wanted:
     return Wanted(frozenset(terms), tuple(dict.fromkeys(prefixes)))
 
 
-def _hit(hit, wanted: Wanted) -> Hit:
-    stored = hit.fields()
+def _hit(stored: dict, score: float | None, wanted: Wanted) -> Hit:
     return Hit(uri=stored["uri"], type=stored.get("type", ""), title=stored.get("title", ""),
                snippet=snippet(stored.get("body", ""), wanted), language=stored.get("language", ""),
                tags=[tag for tag in stored.get("tags", "").split(",") if tag],
-               updated=stored.get("updated"), home=stored.get("home", ""), score=hit.score or 0.0)
+               updated=stored.get("updated"), home=stored.get("home", ""), score=score or 0.0)
 
 
 def _suggestion(searcher, text: str, hidden: set[int], narrowed: list[query.Query]) -> str | None:

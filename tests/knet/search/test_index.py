@@ -266,3 +266,32 @@ def test_what_is_hidden_is_exactly_what_may_not_be_seen(index, viewer):
         visible = set(searcher.docs_for_query(visibility_query(viewer)))
         hidden = set(searcher.docs_for_query(hidden_query(viewer)))
     assert visible and hidden and visible | hidden == everything and not visible & hidden
+
+
+@pytest.mark.parametrize("text", ["δήμος", "δήμος προμήθειες", "δήμος OR ανακύκλωση", "δήμος -προμήθειες",
+                                  "(δήμος OR σχολεία) NOT κάδοι", "συνεδρίαση", "ανύπαρκτο δήμος",
+                                  "Procurement rules"])
+@pytest.mark.parametrize("viewer", [ANONYMOUS, MARIA, VISITOR], ids=["anonymous", "member", "visitor"])
+def test_word_queries_ranked_over_arrays_rank_as_whoosh_does(index, text, viewer):
+    from knet.search import ranking
+    from knet.search.index import parse
+
+    with index.searching() as searcher:
+        hidden = index.hidden_from(searcher, viewer)
+        q = parse(searcher.schema, text)
+        ours = ranking.rank(searcher, q, hidden, limit=10)
+        theirs = searcher.search(q, mask=hidden, limit=10)
+        assert ours is not None and ours.total == len(theirs)
+        assert [number for _, number in ours.top] == [hit.docnum for hit in theirs]
+        # The same scores, but for a constant: Whoosh scores a NOT as 1 for every document it keeps.
+        shifts = [hit.score - score for (score, _), hit in zip(ours.top, theirs)]
+        assert shifts == pytest.approx([1.0 if "NOT" in text else 0.0] * len(shifts), abs=1e-6)
+
+
+def test_phrases_prefixes_and_filters_are_left_to_whoosh(index):
+    from knet.search import ranking
+    from knet.search.index import parse
+
+    with index.searching() as searcher:
+        for text in ['"ηλεκτρονικό διαγωνισμό"', "προμηθ*"]:
+            assert ranking.rank(searcher, parse(searcher.schema, text), set(), limit=10) is None
