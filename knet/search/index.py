@@ -367,7 +367,7 @@ def hidden_query(viewer: Viewer) -> query.Query:
     reads only the postings of the hidden visibilities, not every document."""
     if not viewer.id:
         return query.Or([query.Term("visibility", v) for v in VISIBILITIES if v != "public"])
-    others_private = query.AndNot(query.Term("visibility", "private"), query.Term("author", viewer.id))
+    others_private = query.And([query.Term("visibility", "private"), query.Not(query.Term("author", viewer.id))])
     if viewer.member:
         return others_private
     return query.Or([query.Term("visibility", "internal"), others_private])
@@ -430,6 +430,17 @@ def _rewrite(q: query.Query) -> query.Query:
     return q.apply(_rewrite)
 
 
+def _without_and_not(q: query.Query) -> query.Query:
+    """``a AndNot b`` as ``a And Not b``: Whoosh 3.54's AndNot matcher keeps a first document that
+    the excluded side has further on (its ``_find_first`` only compares the first ids), so counts
+    and hidden sets built on it would be wrong."""
+    if isinstance(q, query.AndNot):
+        return query.And([_without_and_not(q.a), query.Not(_without_and_not(q.b))], boost=q.boost)
+    if q.is_leaf():
+        return q
+    return q.apply(_without_and_not)
+
+
 def _prefer_unions(q: query.Query) -> query.Query:
     """Whoosh preloads every matching document of an Or in segments under 5,000 documents (and
     ours are often smaller); a tree of unions lets it skip blocks that cannot reach the top ten."""
@@ -463,7 +474,7 @@ def clean(text: str) -> str:
 def parse(schema: fields.Schema, text: str) -> query.Query:
     """The user's query as a Whoosh query (``NullQuery`` when it asks for nothing)."""
     try:
-        q = _prefer_unions(_rewrite(_parser(schema).parse(_only_prefixes(text))).normalize())
+        q = _prefer_unions(_without_and_not(_rewrite(_parser(schema).parse(_only_prefixes(text))).normalize()))
     except Exception:  # the parser on hostile input; fall back to the words alone
         logger.info("query parser failed on %r; searching its words", text, exc_info=True)
         words = analyze(text)

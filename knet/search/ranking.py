@@ -77,7 +77,7 @@ def rank(searcher, q: query.Query, hidden: set[int], limit: int) -> Ranked | Non
     matched, scores = _evaluate(searcher, leaves, size, q)
     valid = matched.copy()
     for leaf, offset in leaves:
-        deleted = leaf.deleted_docs_set
+        deleted = getattr(leaf, "deleted_docs_set", None)  # an empty index's reader has none
         if deleted:
             valid[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
     if hidden:
