@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 EXTENSION = "knet.jobs"
 #: How often a worker looks at an empty queue. A worker in the process that queued a job starts
 #: on it at once; one in another process (``knet worker``) within this many seconds.
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 PENDING, DONE, DEAD = "pending", "done", "dead"
 
 

@@ -50,7 +50,7 @@ MAX_PER_PAGE = 100
 #: Viewers whose hidden-document sets are kept (per index version) before starting afresh.
 MAX_CACHED_VIEWERS = 256
 #: Memory for each bulk-writing process's pool of postings before it spills to disk.
-BULK_MEMORY_MB = 128
+BULK_MEMORY_MB = 64
 #: A writer's commit merges small segments once the index has this many.
 MERGE_AT_SEGMENTS = 8
 #: Answers to recent searches kept (per index version; a few kilobytes each).
