@@ -88,7 +88,7 @@ STOP_WORDS: frozenset[str] = GREEK_STOP_WORDS | ENGLISH_STOP_WORDS
 
 #: Names everything that decides which terms a word becomes. An index written under another
 #: version is rebuilt (see knet.search.indexing); change it whenever a rule here changes.
-ANALYSIS_VERSION = (f"3:pystemmer-{version('PyStemmer')}:simplemma-{version('simplemma')}")
+ANALYSIS_VERSION = (f"4:pystemmer-{version('PyStemmer')}:simplemma-{version('simplemma')}")
 
 # Snowball (PyStemmer, in C) stemmer objects are not thread-safe, so threads share them under a
 # lock; the cache in front of it means the lock is only taken for words never seen before.

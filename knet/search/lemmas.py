@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: How many lemma-of-a-lemma links to follow (the dictionary has a few short chains).
 _MAX_CHAIN = 3
+#: Shorter forms keep their own stems.
+_SHORTEST = 3
 #: Endings of nouns in -ση («βεβαίωση, βεβαιώσεις, βεβαιώσεων»), which verb forms share.
 _NOUN_IN_SI = ("ση", "σησ", "σεισ", "σεων")
 _table: dict[str, str] | None = None
@@ -144,6 +146,8 @@ def build() -> dict[str, str]:
     lemma_stems = {greek_stem(lemma) for lemma in forms_per_lemma}
     table = {}
     for form in lemmas_of:
+        if len(form) < _SHORTEST:
+            continue  # «α» (a list's first item, or «αντί» cut short) is not worth a guess
         own = greek_stem(form)
         if form.endswith(_NOUN_IN_SI) and own in lemma_stems:
             continue  # a noun in -ση as well as a verb form («βεβαιώσεις»): the noun's stem stays
