@@ -32,23 +32,20 @@ class Wanted:
     terms: frozenset[str]
     prefixes: tuple[str, ...] = ()
 
-    def match(self, word: str) -> str | None:
-        """The term or prefix the word matches, if any."""
-        folded, term = term_of(word)
-        if term in self.terms:
-            return term
-        for prefix in self.prefixes:
-            if folded.startswith(prefix) or (term and term.startswith(prefix)):
-                return prefix
-        return None
-
 
 def snippet(text: str, wanted: Wanted) -> str:
     """The best passage of ``text`` for ``wanted`` as HTML, or the opening of the text if nothing matches."""
     matches: list[tuple[int, int, str]] = []
-    if wanted.terms or wanted.prefixes:
-        for found in _WORD.finditer(text):
-            key = wanted.match(found.group())
+    terms, prefixes = wanted.terms, wanted.prefixes
+    if terms or prefixes:
+        for found in _WORD.finditer(text):  # the hot loop of a search: Wanted.match, inlined
+            folded, term = term_of(found.group())
+            if term in terms:
+                key = term
+            elif prefixes:
+                key = next((p for p in prefixes if folded.startswith(p) or (term and term.startswith(p))), None)
+            else:
+                continue
             if key is not None:
                 matches.append((found.start(), found.end(), key))
                 if len(matches) >= ENOUGH_MATCHES:
