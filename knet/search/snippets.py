@@ -38,7 +38,7 @@ def snippet(text: str, wanted: Wanted) -> str:
     matches: list[tuple[int, int, str]] = []
     terms, prefixes = wanted.terms, wanted.prefixes
     if terms or prefixes:
-        for found in _WORD.finditer(text):  # the hot loop of a search: Wanted.match, inlined
+        for found in _WORD.finditer(text):  # the hot loop of a search: no call per word but the cached lookup
             folded, term = term_of(found.group())
             if term in terms:
                 key = term
