@@ -44,8 +44,9 @@ VISIBILITIES = ("private", "internal", "network", "public")
 #: Query-time boosts (BM25F weighs each field's match by these); tunable without re-indexing.
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "body": 1.0}
 MAX_QUERY_CHARS = 500
-#: "Did you mean" is worked out only for queries that find fewer documents than this.
-SUGGEST_BELOW = 5
+#: "Did you mean" is worked out only for queries that find fewer documents than this. (A query
+#: whose words all must match and that finds anything has no word the viewer's documents lack.)
+SUGGEST_BELOW = 1
 MAX_PER_PAGE = 100
 #: Viewers whose hidden-document sets are kept (per index version) before starting afresh.
 MAX_CACHED_VIEWERS = 256
@@ -526,7 +527,7 @@ def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, fil
         if total is None:
             total = len(results)  # Whoosh runs the query again, unscored, to count
         hits = [_hit(hit.fields(), hit.score, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
-    # A query that finds plenty is spelt well enough; "did you mean" is for the few or none.
+    # A query that finds something is spelt well enough; "did you mean" is for one that finds nothing.
     few = total < SUGGEST_BELOW
     suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
     return SearchResults(query=text, total=total, page=page, per_page=per_page, hits=hits, suggestion=suggestion)
