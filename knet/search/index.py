@@ -675,7 +675,9 @@ def _nearest_word(searcher, word: str, hidden: set[int]) -> str | None:
     distance: dict[str, int] = {}
     for target in targets:
         for name in ("title", "body"):
-            for candidate in reader.terms_within(name, target, maxdist=2 if len(target) >= 7 else 1):
+            # Candidates share the first letter (few misspellings change it): without that, Whoosh
+            # measures the distance to every term of a multi-segment index.
+            for candidate in reader.terms_within(name, target, maxdist=2 if len(target) >= 7 else 1, prefix=1):
                 edits = damerau_levenshtein(target, candidate)
                 distance[candidate] = min(edits, distance.get(candidate, edits))
     ranked = sorted(distance, key=lambda c: (distance[c], -searcher.doc_frequency("body", c), c))

@@ -17,9 +17,10 @@ from knet.search.analysis import WORD_PATTERN, term_of
 SNIPPET_CHARS = 240
 #: How much text to show before the first match of the passage.
 LEAD_IN = 60
-#: Past this many matches the rest of a long document is not read: a passage holding every
-#: query term has been found, or the document repeats the words anyway.
+#: Reading a long document stops at this many matches (it repeats the words anyway), or at
+#: FEW_MATCHES once every query term has been seen; the passage is chosen among those read.
 ENOUGH_MATCHES = 50
+FEW_MATCHES = 8
 
 _WORD = re.compile(WORD_PATTERN)
 _SPACE = re.compile(r"\s")
@@ -37,6 +38,7 @@ def snippet(text: str, wanted: Wanted) -> str:
     """The best passage of ``text`` for ``wanted`` as HTML, or the opening of the text if nothing matches."""
     matches: list[tuple[int, int, str]] = []
     terms, prefixes = wanted.terms, wanted.prefixes
+    unseen = set(terms) | set(prefixes)
     if terms or prefixes:
         for found in _WORD.finditer(text):  # the hot loop of a search: no call per word but the cached lookup
             folded, term = term_of(found.group())
@@ -48,7 +50,8 @@ def snippet(text: str, wanted: Wanted) -> str:
                 continue
             if key is not None:
                 matches.append((found.start(), found.end(), key))
-                if len(matches) >= ENOUGH_MATCHES:
+                unseen.discard(key)
+                if len(matches) >= ENOUGH_MATCHES or (not unseen and len(matches) >= FEW_MATCHES):
                     break
     if not matches:
         return escape(_lead(text))
