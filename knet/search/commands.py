@@ -30,13 +30,15 @@ def _base() -> Path:
 
 @index_group.command("rebuild")
 @instance_option
+@click.option("--processes", type=click.IntRange(1, 64), default=os.cpu_count() or 1, show_default=True,
+              help="Processes analysing documents; each may use about 400 MB while it works (use 1 on a small machine).")
 @with_appcontext
-def rebuild() -> None:
+def rebuild(processes: int) -> None:
     """Build a new index from the database beside the live one and swap it in (searches keep working)."""
     bar = partial(click.progressbar, label="Indexing", file=sys.stderr, show_pos=True,
                   show_percent=True, show_eta=True)
     result = rebuilding.rebuild(_base(), content.content_types().values(), progress=lambda length: bar(length=length),
-                                processes=os.cpu_count() or 1)
+                                processes=processes)
     db.session.commit()
     notes = []
     if result.removed_leftovers:

@@ -71,7 +71,7 @@ def test_rebuild_indexes_every_page_the_database_has(app, instance, make_user, m
     assert found(app, "προμηθειες", Viewer()) == {page_uri(public.id)}
 
     shutil.rmtree(index_path(app))
-    knet(instance, "index", "rebuild")
+    knet(instance, "index", "rebuild", "--processes", "1")  # as on a small machine
     assert node_index().doc_count() == 3
     assert found(app, "δημοτικες") == {page_uri(public.id)}
     assert sorted(p.name for p in instance.iterdir() if p.name.startswith(INDEX_DIRECTORY)) == [
@@ -180,3 +180,9 @@ def test_an_index_written_with_other_analysis_rules_is_rebuilt_while_it_serves(a
     assert found(app, "λαμβάνω άδειες") == {page_uri(page.id)}, "the verb's lemma finds it in the new index"
     knet(instance, "index", "check")
     assert "The index is in step with the database." in capsys.readouterr().out
+
+
+def test_rebuild_refuses_fewer_than_one_process(instance):
+    with pytest.raises(click.UsageError) as refused:
+        knet(instance, "index", "rebuild", "--processes", "0")
+    assert refused.value.exit_code == 2 and "0 is not in the range" in refused.value.format_message()
