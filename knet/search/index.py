@@ -531,57 +531,12 @@ def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, fil
                 for score, number in ranked.top[(page - 1) * per_page:]]
     else:  # phrases, prefixes, filters: Whoosh
         results = searcher.search(user_query, limit=page * per_page, mask=hidden)
-        total = _count(searcher, user_query, hidden)
-        if total is None:
-            total = len(results)  # Whoosh runs the query again, unscored, to count
+        total = len(results)  # Whoosh runs the query again, unscored, to count
         hits = [_hit(hit.fields(), hit.score, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
     # A query that finds something is spelt well enough; "did you mean" is for one that finds nothing.
     few = total < SUGGEST_BELOW
     suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
     return SearchResults(query=text, total=total, page=page, per_page=per_page, hits=hits, suggestion=suggestion)
-
-
-def _count(searcher, q: query.Query, hidden: set[int]) -> int | None:
-    """How many documents a query of words (terms joined by and, or, not) finds outside ``hidden``,
-    from the postings' document numbers and set operations; None for other queries (phrases,
-    prefixes, filters), which Whoosh counts."""
-    documents = _documents(searcher.reader(), q)
-    return None if documents is None else len(documents - hidden)
-
-
-def _documents(reader, q: query.Query) -> set[int] | None:
-    if isinstance(q, query.Term):
-        if (q.fieldname, q.text) not in reader:
-            return set()
-        return set(reader.postings(q.fieldname, q.text).all_ids())
-    if isinstance(q, (query.And, query.Or)):
-        parts = []
-        for child in q.subqueries:
-            if isinstance(child, query.Not) and isinstance(q, query.And):
-                excluded = _documents(reader, child.query)
-                if excluded is None:
-                    return None
-                parts.append(("not", excluded))
-                continue
-            found = _documents(reader, child)
-            if found is None:
-                return None
-            parts.append(("has", found))
-        wanted = [found for kind, found in parts if kind == "has"]
-        if not wanted:
-            return None
-        if isinstance(q, query.Or):
-            return set().union(*wanted)
-        documents = set.intersection(*sorted(wanted, key=len))
-        for kind, found in parts:
-            if kind == "not":
-                documents -= found
-        return documents
-    if isinstance(q, query.AndNot):
-        positive, negative = _documents(reader, q.a), _documents(reader, q.b)
-        return None if positive is None or negative is None else positive - negative
-    return None
-
 
 
 def _wanted(q: query.Query) -> Wanted:
@@ -590,10 +545,7 @@ def _wanted(q: query.Query) -> Wanted:
     prefixes: list[str] = []
 
     def visit(node: query.Query) -> None:
-        if isinstance(node, query.Not):
-            return
-        if isinstance(node, query.AndNot):
-            visit(node.a)
+        if isinstance(node, query.Not):  # exclusions are And+Not (see _without_and_not)
             return
         if isinstance(node, query.Prefix) and node.fieldname in ("title", "body"):
             prefixes.append(node.text)

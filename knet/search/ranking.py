@@ -6,7 +6,8 @@ each word looked for in several boosted fields; those are ranked here instead. A
 postings for a term are read once into numpy arrays and kept (a segment never changes: merges
 write new ones; deletions are read afresh each time), and so are its field lengths. Scoring,
 and/or/not and the documents the viewer may not see are then array operations over the whole
-index. Phrases, prefixes and filters are left to Whoosh (:func:`rank` returns None).
+index. Phrases, prefixes and filters are left to Whoosh (:func:`rank` returns None). Exclusions
+come as And+Not (knet.search.index never sends Whoosh's AndNot).
 
 The scores are Whoosh's BM25F: the same idf, the same encoded field lengths, the same boosts, so
 both paths rank alike (a test compares them).
@@ -98,8 +99,6 @@ def _supported(q: query.Query) -> bool:
         return True
     if isinstance(q, query.Not):
         return _supported(q.query)
-    if isinstance(q, query.AndNot):
-        return _supported(q.a) and _supported(q.b)
     if type(q) in (query.And, query.Or):
         positive = [child for child in q.subqueries if not isinstance(child, query.Not)]
         return bool(positive) and all(_supported(child) for child in q.subqueries) and (
@@ -111,10 +110,6 @@ def _evaluate(searcher, leaves, size: int, q: query.Query) -> tuple[np.ndarray, 
     """(which documents match, their scores) over the whole index."""
     if isinstance(q, query.Term):
         return _term(searcher, leaves, size, q)
-    if isinstance(q, query.AndNot):
-        matched, scores = _evaluate(searcher, leaves, size, q.a)
-        excluded, _ = _evaluate(searcher, leaves, size, q.b)
-        return matched & ~excluded, scores
     if isinstance(q, query.Or):
         matched, scores = np.zeros(size, dtype=bool), np.zeros(size)
         for child in q.subqueries:
