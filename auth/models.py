@@ -1,16 +1,26 @@
-"""People who sign in to the node, and their personal API tokens."""
+"""People who sign in to the node, their departments, skills and API tokens, and the audit log."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knet.db import db, utcnow
 
+#: What a person may do. Everyone who signs in is a reader; an administrator may do everything.
 ROLES = ("reader", "editor", "trainer", "moderator", "admin")
 TOKEN_SCOPES = ("read", "write")
+#: Who may see a profile: staff of this node, or also staff of peer municipalities.
+PROFILE_VISIBILITIES = ("internal", "network")
+SOURCES = ("local", "directory")
+
+user_skills = Table(
+    "user_skills", db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_id", ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class User(UserMixin, db.Model):
@@ -23,15 +33,48 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     #: Hash of a local password; None for people who sign in through a directory.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="reader")
+    #: Roles beyond reader, separated by spaces ("editor trainer"); recomputed from directory groups at each sign-in.
+    granted_roles: Mapped[str] = mapped_column(String(64), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    #: Why the account was deactivated (by `knet ldap sync`), shown to administrators.
+    deactivated_reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: "local" (password kept here) or "directory" (the municipality's LDAP).
+    source: Mapped[str] = mapped_column(String(10), default="local")
+    #: The person's entry in the directory, as last seen.
+    directory_dn: Mapped[str | None] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="SET NULL"), index=True)
+    last_sign_in_at: Mapped[datetime | None]
+    #: Raised by "sign out everywhere": a session made under an older number is no longer valid.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    #: "Ask me about": what the person is glad to help with, in their own words.
+    about: Mapped[str] = mapped_column(Text, default="")
+    #: Languages the person works in, as codes separated by spaces ("el en fr").
+    languages: Mapped[str] = mapped_column(String(100), default="")
+    profile_visibility: Mapped[str] = mapped_column(String(10), default="internal")
+    profile_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    department: Mapped[Department | None] = relationship(back_populates="people")
+    skills: Mapped[list[Skill]] = relationship(secondary=user_skills, order_by="Skill.name", back_populates="people")
+    photo: Mapped[ProfilePhoto | None] = relationship(cascade="all, delete-orphan", lazy="select")
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role the person has, reader first, in the order of ROLES."""
+        granted = set(self.granted_roles.split())
+        return tuple(role for role in ROLES if role == "reader" or role in granted)
+
+    def has_role(self, role: str) -> bool:
+        """Whether the person may act in this role (an administrator may act in every role)."""
+        granted = self.granted_roles.split()
+        return role == "reader" or role in granted or "admin" in granted
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.has_role("admin")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -60,3 +103,68 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Department(db.Model):
+    """An organisational unit of the municipality (Directorate → Department → Office), from the directory."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The unit's DN in the directory, in one spelling (auth.ldap.normal_dn).
+    dn: Mapped[str] = mapped_column(String(1000), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"), index=True)
+
+    parent: Mapped[Department | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Department]] = relationship(back_populates="parent", order_by="Department.name")
+    people: Mapped[list[User]] = relationship(back_populates="department", order_by="User.display_name")
+
+    @property
+    def path(self) -> list[Department]:
+        """The unit and those above it, from the top down."""
+        chain, unit = [], self
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain[::-1]
+
+
+class Skill(db.Model):
+    """Something people know about, chosen freely ("GIS", "προμήθειες", "ΕΣΠΑ")."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    #: The name folded (lower case, no accents, final sigma as σ), so «Προμήθειες» and «προμηθειες» are one skill.
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+
+    people: Mapped[list[User]] = relationship(secondary=user_skills, back_populates="skills")
+
+
+class ProfilePhoto(db.Model):
+    """A person's photo, checked and re-encoded on upload (kept apart so lists of people stay light)."""
+
+    __tablename__ = "profile_photos"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Something that matters for security: a sign-in, a refused one, a sign-out everywhere, a deactivation."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    #: The name as typed (cut to 200 characters), even when no account has it.
+    username: Mapped[str] = mapped_column(String(200), default="", index=True)
+    address: Mapped[str] = mapped_column(String(64), default="", index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -30,8 +30,8 @@ def create_local_user(username: str, password: str, *, role: str = "reader", ema
         raise Invalid(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     if User.by_username(username):
         raise Conflict(f"There is already an account called '{username}'.")
-    user = User(username=username, password_hash=generate_password_hash(password), role=role,
-                email=email, display_name=display_name)
+    user = User(username=username, password_hash=generate_password_hash(password),
+                granted_roles="" if role == "reader" else role, email=email, display_name=display_name)
     db.session.add(user)
     db.session.flush()
     logger.info("Created local account %s with role %s", username, role)

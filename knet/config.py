@@ -1,8 +1,10 @@
 """Node configuration: defaults, then the instance's knet.toml, then KNET_* environment variables."""
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +27,30 @@ DEFAULTS: dict[str, object] = {
     "page_size": 25,
 }
 REQUIRED = ("name", "url", "secret_key")
+
+#: The [ldap] table: where the municipality's directory is and how its people and groups look.
+#: Without a `url` the node signs in local accounts only. Each key is also KNET_LDAP_<KEY>.
+LDAP_DEFAULTS: dict[str, object] = {
+    "url": [],                      # one address or several, tried in order (fail-over)
+    "start_tls": False,
+    "ca_file": "",
+    "base_dn": "",
+    "bind_dn": "",                  # a service account; without one, search anonymously
+    "bind_password": "",
+    "user_dn_template": "",         # or bind directly, e.g. "uid={username},ou=People,dc=example,dc=gr"
+    "user_filter": "(uid={username})",
+    "disabled_filter": "",          # e.g. "(userAccountControl:1.2.840.113556.1.4.803:=2)" on Active Directory
+    "name_attribute": "displayName",
+    "mail_attribute": "mail",
+    "title_attribute": "title",
+    "phone_attribute": "telephoneNumber",
+    "group_base": "",               # default: base_dn
+    "group_filter": "(&(objectClass=groupOfNames)(member={dn}))",
+    "roles": {},                    # role -> group DN or list of group DNs
+    "timeout": 5,                   # seconds, for connecting and for each operation
+    "sync_minutes": 60,             # how often `knet worker` syncs users from the directory (0: never)
+}
+DIRECTORY_ROLES = ("editor", "trainer", "moderator", "admin")
 
 
 class ConfigError(Exception):
@@ -53,7 +79,7 @@ def resolve_instance(path: str | os.PathLike | None) -> Instance:
     return Instance(Path(chosen).expanduser().resolve())
 
 
-def load(instance: Instance, environ: dict[str, str] | None = None) -> dict[str, object]:
+def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Read and validate the settings of an instance."""
     environ = os.environ if environ is None else environ
     if not instance.config_file.is_file():
@@ -70,11 +96,72 @@ def load(instance: Instance, environ: dict[str, str] | None = None) -> dict[str,
     for key, default in DEFAULTS.items():
         env_value = environ.get(f"KNET_{key.upper()}")
         if env_value is not None:
-            settings[key] = int(env_value) if isinstance(default, int) else env_value
+            settings[key] = _whole_number(env_value, f"KNET_{key.upper()}") if isinstance(default, int) else env_value
     if not settings["database"]:
         settings["database"] = instance.default_database_url()
+    settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
     _validate(settings, instance)
     return settings
+
+
+def _ldap(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    where = f"[ldap] in {instance.config_file}"
+    if not isinstance(from_file, dict):
+        raise ConfigError(f"{where} must be a table.")
+    unknown = set(from_file) - set(LDAP_DEFAULTS)
+    if unknown:
+        raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
+    settings = dict(LDAP_DEFAULTS)
+    settings.update(from_file)
+    for key, default in LDAP_DEFAULTS.items():
+        raw = environ.get(f"KNET_LDAP_{key.upper()}")
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            settings[key] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            settings[key] = _whole_number(raw, f"KNET_LDAP_{key.upper()}")
+        elif isinstance(default, list):
+            settings[key] = raw.split()
+        elif isinstance(default, dict):
+            try:
+                settings[key] = json.loads(raw)
+            except ValueError as exc:
+                raise ConfigError(f"KNET_LDAP_{key.upper()} must be JSON, such as "
+                                  '{"editor": ["cn=editors,ou=groups,dc=example,dc=gr"]}.') from exc
+        else:
+            settings[key] = raw
+    if isinstance(settings["url"], str):
+        settings["url"] = settings["url"].split()
+    for url in settings["url"]:
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("ldap", "ldaps"):
+            raise ConfigError(f"{where}: 'url' must be ldap:// or ldaps:// addresses, not {url!r}.")
+    roles = settings["roles"]
+    if not isinstance(roles, dict) or set(roles) - set(DIRECTORY_ROLES):
+        raise ConfigError(f"{where}: 'roles' maps {', '.join(DIRECTORY_ROLES)} to group DNs.")
+    settings["roles"] = {role: [groups] if isinstance(groups, str) else list(groups) for role, groups in roles.items()}
+    if settings["url"]:
+        if not settings["base_dn"] and not settings["user_dn_template"]:
+            raise ConfigError(f"{where}: set 'base_dn' (where people are searched) or 'user_dn_template'.")
+        if "{username}" not in str(settings["user_filter"]):
+            raise ConfigError(f"{where}: 'user_filter' must contain {{username}}, e.g. (uid={{username}}).")
+        if settings["bind_dn"] and not settings["bind_password"]:
+            raise ConfigError(f"{where}: 'bind_dn' is set but 'bind_password' is empty.")
+        if settings["ca_file"] and not Path(str(settings["ca_file"])).is_file():
+            raise ConfigError(f"{where}: 'ca_file' {settings['ca_file']} does not exist.")
+    for key in ("timeout", "sync_minutes"):
+        if isinstance(settings[key], bool) or not isinstance(settings[key], int) or settings[key] < 0:
+            raise ConfigError(f"{where}: '{key}' must be a whole number of {'seconds' if key == 'timeout' else 'minutes'}.")
+    if not settings["timeout"]:
+        raise ConfigError(f"{where}: 'timeout' must be at least 1 second.")
+    return settings
+
+
+def _whole_number(raw: str, name: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
 
 
 def _validate(settings: dict[str, object], instance: Instance) -> None:

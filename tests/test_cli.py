@@ -90,7 +90,7 @@ class Node:
         with app.app_context():
             try:
                 user = authenticate_local(username, password)
-                return (user.username, user.role) if user else None
+                return (user.username, user.roles[-1]) if user else None
             finally:
                 db.session.remove()
                 db.engine.dispose()

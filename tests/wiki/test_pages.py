@@ -135,7 +135,7 @@ def db_state() -> tuple:
                        for table in (Page.__table__, Revision.__table__, Link.__table__, Redirect.__table__,
                                      Tag.__table__))
         pages = conn.execute(select(Page.slug, Page.title, Page.revision, Page.deleted_at).order_by(Page.id)).all()
-        users = conn.execute(text("SELECT id, username, role FROM users ORDER BY id")).all()
+        users = conn.execute(text("SELECT id, username, granted_roles FROM users ORDER BY id")).all()
     return counts, pages, users
 
 
