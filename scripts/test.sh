@@ -5,7 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(postgresql chromium fonts-dejavu-core wrk)
+# slapd, ldap-utils, openssl: the throwaway directories of tests/directories.py (a system slapd the package may
+# start does not matter: the tests' own listen on free ports); libldap2-dev, libsasl2-dev, gcc, python3-dev: to
+# build python-ldap.
+debian_packages=(postgresql chromium fonts-dejavu-core wrk slapd ldap-utils openssl libldap2-dev libsasl2-dev gcc
+                 python3-dev)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
