@@ -5,10 +5,12 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from auth import routes
+from auth import api, directory, people_routes, routes
 from auth.cli import user
 from auth.bearer import api_actor
 from auth.models import User
+from knet import jobs
+from knet.api import add_openapi, register_api
 from knet.db import db
 from knet.search.api import set_api_viewer
 from knet.search.index import Viewer
@@ -24,7 +26,9 @@ demo_content = None
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     account = db.session.get(User, int(user_id))
-    return account if account is not None and account.active else None
+    if account is None or not account.active or not routes.session_is_current(account.session_epoch):
+        return None
+    return account
 
 
 def _api_search_viewer() -> Viewer:
@@ -34,6 +38,14 @@ def _api_search_viewer() -> Viewer:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    directory.init_app(app)
+    settings = app.config["KNET"]["ldap"]
+    if settings["url"] and settings["sync_minutes"]:
+        jobs.register(app, directory.SYNC_JOB, directory.run_sync_job, max_attempts=3,
+                      every=settings["sync_minutes"] * 60)
     app.register_blueprint(routes.bp)
+    register_api(app, api.bp)
+    add_openapi(app, api.PATHS, api.SCHEMAS)
+    people_routes.init_app(app)
     # API searches see what the token's owner may see.
     set_api_viewer(app, _api_search_viewer)

@@ -52,6 +52,8 @@ class Handler:
     retry_after: Callable[[int], float]
     #: Up to this many due jobs of the kind are run together (``run`` then takes a list of payloads).
     batch: int = 1
+    #: For a recurring job: seconds from the end of one run to the start of the next.
+    every: float | None = None
 
 
 def _exponential(attempts: int) -> float:
@@ -59,10 +61,27 @@ def _exponential(attempts: int) -> float:
 
 
 def register(app: Flask, kind: str, run: Callable[..., None], *, max_attempts: int = 8,
-             retry_after: Callable[[int], float] = _exponential, batch: int = 1) -> None:
+             retry_after: Callable[[int], float] = _exponential, batch: int = 1, every: float | None = None) -> None:
     """Say which function does the jobs of one kind; it receives the job's payload as keywords or,
-    with ``batch`` > 1, a list of up to that many jobs' payloads at once (one commit for them all)."""
-    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after, batch)
+    with ``batch`` > 1, a list of up to that many jobs' payloads at once (one commit for them all).
+    With ``every`` (seconds) the job recurs: a worker starts the first run and each run queues the next."""
+    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after, batch, every)
+
+
+def schedule_recurring() -> int:
+    """Queue a run of each recurring kind that has none pending (a worker calls it as it starts)."""
+    handlers: dict[str, Handler] = current_app.extensions.get(EXTENSION, {})
+    queued = sum(_queue_next(kind, handler, delay=0) for kind, handler in handlers.items() if handler.every)
+    db.session.commit()
+    return queued
+
+
+def _queue_next(kind: str, handler: Handler, delay: float) -> bool:
+    pending = db.session.scalar(select(Job.id).where(Job.kind == kind, Job.state == PENDING).limit(1))
+    if pending is not None:
+        return False
+    db.session.add(Job(kind=kind, payload={}, run_after=utcnow() + timedelta(seconds=delay)))
+    return True
 
 
 def enqueue(kind: str, **payload: Any) -> Job:
@@ -130,11 +149,17 @@ def _run(handler: Handler | None, group: list[Job]) -> bool:
         ids = [job.id for job in group]
         db.session.rollback()
         if len(ids) == 1:
-            _record_failure(db.session.get(Job, ids[0]), handler, exc)
+            job = db.session.get(Job, ids[0])
+            _record_failure(job, handler, exc)
+            if job.state == DEAD and handler is not None and handler.every:
+                _queue_next(job.kind, handler, handler.every)
             db.session.commit()
         return False
     for job in group:
         job.state, job.finished_at = DONE, utcnow()
+    if handler.every:
+        db.session.flush()
+        _queue_next(group[0].kind, handler, handler.every)
     db.session.commit()
     return True
 
@@ -159,6 +184,11 @@ def wake() -> None:
 def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) -> None:
     """Run jobs until `stop` is set, waiting `poll_seconds` whenever the queue is empty."""
     with app.app_context():
+        try:
+            schedule_recurring()
+        except Exception:  # noqa: BLE001 - the queue may be unreachable now and recover later
+            logger.exception("The worker could not queue its recurring jobs")
+            db.session.rollback()
         while not stop.is_set():
             try:
                 ran = run_pending()

@@ -146,8 +146,8 @@ def sign_in(client):
     """Sign a person in through the real sign-in form (CSRF included)."""
 
     def do(user, password: str = PASSWORD):
-        token = csrf_token(client.get("/sign-in").get_data(as_text=True))
-        response = client.post("/sign-in", data={"username": user.username, "password": password, "csrf_token": token})
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"username": user.username, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 

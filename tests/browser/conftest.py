@@ -110,12 +110,12 @@ def page(context):
 
 def sign_in_through_form(page, live_server: LiveServer, user, password: str = PASSWORD) -> None:
     """Sign a person in through the real form (a setup step, not a keyboard test)."""
-    page.goto(live_server("/sign-in"))
+    page.goto(live_server("/login"))
     page.fill("#username", user.username)
     page.fill("#password", password)
     with page.expect_navigation():
         page.press("#password", "Enter")
-    assert "/sign-in" not in page.url, page.inner_text("main")
+    assert "/login" not in page.url, page.inner_text("main")
 
 
 # Keyboard helpers -----------------------------------------------------------------------------

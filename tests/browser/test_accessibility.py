@@ -150,7 +150,7 @@ def test_pages_have_no_axe_violations_and_fit_a_phone(language, browser, live_se
             ("recent changes", "/pages/recent", 200),
             ("page index", "/pages/", 200),
             ("links here", f"/wiki/{site['council']}/links-here", 200),
-            ("sign-in", "/sign-in", 200),
+            ("sign-in", "/login", 200),
             ("404", "/wiki/no-such-page", 404),
         ]:
             check.goto(path, status)
@@ -158,7 +158,7 @@ def test_pages_have_no_axe_violations_and_fit_a_phone(language, browser, live_se
             check.check(label)
 
         # Wrong password: the sign-in page with its error.
-        check.goto("/sign-in")
+        check.goto("/login")
         page.fill("#username", "maria")
         page.fill("#password", "wrong")
         with page.expect_navigation():

@@ -34,7 +34,7 @@ def test_skip_link_is_first_tab_stop_and_moves_focus_to_main(page, live_server):
 def test_skip_link_on_every_kind_of_page(page, live_server, make_user, make_page):
     author = make_user("nikos", role="editor")
     slug = quote(make_page(author, "Σελίδα", "Κείμενο.", visibility="public").slug)
-    for path in ("/pages/", "/pages/recent", "/sign-in", f"/wiki/{slug}", f"/wiki/{slug}/history", "/nowhere"):
+    for path in ("/pages/", "/pages/recent", "/login", f"/wiki/{slug}", f"/wiki/{slug}/history", "/nowhere"):
         page.goto(live_server(path))
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.matches('a.skip-link')"), (path, focused(page))
@@ -46,16 +46,16 @@ def test_whole_wiki_workflow_by_keyboard(page, live_server, make_user, make_page
 
     # Sign in ----------------------------------------------------------------------------------
     page.goto(live_server("/"))
-    tab_to(page, "header a[href^='/sign-in']")
+    tab_to(page, "header a[href^='/login']")
     activate(page)
-    assert "/sign-in" in page.url
+    assert "/login" in page.url
     tab_to(page, "#username")
     page.keyboard.type("maria")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "password", focused(page)
     page.keyboard.type(PASSWORD)
     activate(page)  # Enter in the password field submits the form
-    assert "/sign-in" not in page.url
+    assert "/login" not in page.url
     assert "maria" in page.inner_text("header .account")
 
     # Create a page ----------------------------------------------------------------------------

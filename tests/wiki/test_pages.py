@@ -444,7 +444,7 @@ def test_odd_addresses_are_never_a_server_error(client, path):
 
 @pytest.mark.parametrize("username", ["maria", "maria\x00", "μαρία", " maria "])
 def test_sign_in_with_a_wrong_password_is_refused(client, maria, username):
-    token = read(client.get("/sign-in")).form("/sign-in").fields["csrf_token"]
-    response = client.post("/sign-in", data={"username": username, "password": PASSWORD + "x", "csrf_token": token})
+    token = read(client.get("/login")).form("/login").fields["csrf_token"]
+    response = client.post("/login", data={"username": username, "password": PASSWORD + "x", "csrf_token": token})
     assert response.status_code == 401
     assert client.get("/pages/new").status_code == 302

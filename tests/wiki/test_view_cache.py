@@ -94,8 +94,8 @@ def test_each_signed_in_person_gets_their_own_page_and_working_form(app, make_us
     seen = {}
     for person in (eleni, petros, eleni):
         visitor = app.test_client()
-        visitor.post("/sign-in", data={"username": person.username, "password": PASSWORD,
-                                       "csrf_token": csrf_token(visitor.get("/sign-in").get_data(as_text=True))})
+        visitor.post("/login", data={"username": person.username, "password": PASSWORD,
+                                       "csrf_token": csrf_token(visitor.get("/login").get_data(as_text=True))})
         html = visitor.get(f"/wiki/{page.slug}").get_data(as_text=True)
         seen.setdefault(person.username, []).append(html)
         assert person.username in _signed_in_as(html)

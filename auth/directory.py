@@ -1,0 +1,135 @@
+"""People and departments from the municipality's directory: a sign-in updates one person, a sync everyone."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from auth import audit
+from auth.ldap import Directory, Person, normal_dn
+from auth.models import Department, User
+from knet.db import db, utcnow
+from knet.errors import Conflict, Invalid
+
+logger = logging.getLogger(__name__)
+
+EXTENSION = "knet.directory"
+SYNC_JOB = "auth.ldap_sync"
+
+
+def init_app(app: Flask) -> None:
+    """Keep the node's directory (if [ldap] names one); nothing connects until someone signs in."""
+    settings = app.config["KNET"]["ldap"]
+    app.extensions[EXTENSION] = Directory(settings) if settings["url"] else None
+
+
+def configured_directory() -> Directory | None:
+    """The node's directory, or None when it has no [ldap] url."""
+    return current_app.extensions.get(EXTENSION)
+
+
+def record_person(person: Person) -> User:
+    """Create or update the account of someone the directory vouches for (roles and department included)."""
+    user = User.by_username(person.username)
+    if user is None:
+        user = User(username=person.username, source="directory")
+        db.session.add(user)
+        logger.info("Created the directory account %s", person.username)
+    elif user.source != "directory":
+        raise Conflict(f"A local account is already called '{person.username}'; the directory account "
+                       "of the same name cannot use it.")
+    roles = " ".join(role for role in person.roles)
+    if user.id is not None and roles != user.granted_roles:
+        audit.record("roles_changed", person.username, user=user,
+                     detail=f"{user.granted_roles or 'reader'} -> {roles or 'reader'}")
+    user.granted_roles = roles
+    user.display_name, user.email = person.name[:200], (person.email or None)
+    user.title, user.phone = person.title[:200], person.phone[:64]
+    user.directory_dn = person.dn
+    user.department = department_for(person.units)
+    if not user.active:
+        logger.info("%s is back in the directory: reactivated", person.username)
+    user.active, user.deactivated_reason = True, ""
+    user.profile_updated_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def department_for(units: Iterable[tuple[str, str]]) -> Department | None:
+    """The department (created with the units above it when new) of an OU chain, top-down."""
+    department = None
+    for dn, name in units:
+        key = normal_dn(dn)
+        found = db.session.scalar(select(Department).where(Department.dn == key))
+        if found is None:
+            found = Department(dn=key, name=name[:200], parent=department)
+            db.session.add(found)
+            db.session.flush()
+        elif found.parent_id != (department.id if department else None):
+            found.parent = department
+        department = found
+    return department
+
+
+@dataclass
+class SyncSummary:
+    seen: int = 0
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    skipped: int = 0
+
+    def sentence(self) -> str:
+        return (f"{self.seen} people in the directory: {self.created} new, {self.updated} updated, "
+                f"{self.deactivated} deactivated, {self.skipped} skipped.")
+
+
+def sync(directory: Directory, progress: Callable[[Person], None] | None = None) -> SyncSummary:
+    """Bring every directory account up to date and deactivate those gone or disabled (their content stays)."""
+    people = list(directory.people())
+    summary = SyncSummary(seen=len(people))
+    active_accounts = db.session.scalar(
+        select(db.func.count()).select_from(User).where(User.source == "directory", User.active.is_(True)))
+    if not people and active_accounts:
+        raise Invalid(f"The directory returned nobody; {active_accounts} directory accounts were left as they are. "
+                      "Check base_dn and user_filter with 'knet ldap test'.")
+    present, disabled = set(), {person.username for person in people if person.disabled}
+    for person in people:
+        if progress:
+            progress(person)
+        if person.disabled:
+            continue
+        existing = User.by_username(person.username)
+        if existing is not None and existing.source != "directory":
+            logger.warning("Skipped %s: a local account has that name", person.username)
+            summary.skipped += 1
+            continue
+        record_person(person)
+        present.add(person.username)
+        summary.created += existing is None
+        summary.updated += existing is not None
+    for user in db.session.scalars(select(User).where(User.source == "directory", User.active.is_(True))):
+        if user.username not in present:
+            deactivate(user, "disabled in the directory" if user.username in disabled else "no longer in the directory")
+            summary.deactivated += 1
+    db.session.flush()
+    logger.info("Directory sync: %s", summary.sentence())
+    return summary
+
+
+def deactivate(user: User, reason: str) -> None:
+    """Stop someone signing in (their sessions end too); what they wrote stays, attributed to them."""
+    user.active, user.deactivated_reason = False, reason
+    user.session_epoch += 1
+    audit.record("deactivated", user.username, user=user, detail=reason)
+    logger.info("Deactivated %s: %s", user.username, reason)
+
+
+def run_sync_job() -> None:
+    """The scheduled sync (see [ldap] sync_minutes)."""
+    directory = configured_directory()
+    if directory is not None:
+        sync(directory)

@@ -1,0 +1,158 @@
+"""Signing in with a municipality's directory account, against real slapd servers."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from auth.models import AuditEvent, User
+from knet.db import db
+from tests.auth.conftest import post_sign_in, running_node, with_directory
+
+
+def me(client) -> dict | None:
+    response = client.get("/api/v1/me")
+    return response.get_json() if response.status_code == 200 else None
+
+
+def audit_actions(username: str) -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.username == username)
+                                   .order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("username, roles, department", [
+    ("maria", ["reader", "editor"], "Payroll"),
+    ("nikos", ["reader", "editor", "trainer"], "GIS"),
+    ("eleni", ["reader", "moderator"], "Procurement"),
+    ("admin.it", ["reader", "admin"], "Technical"),
+    ("kostas", ["reader"], "Payroll"),
+    ("o*(b)\\x", ["reader"], "Payroll"),
+])
+def test_athens_staff_sign_in_with_their_roles_and_department(athens_node, athens_directory, username, roles,
+                                                               department):
+    client = athens_node.test_client()
+    account = athens_directory.accounts[username]
+    response = post_sign_in(client, username, account.password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    person = me(client)
+    assert person["username"] == username
+    assert person["name"] == account.display_name
+    assert person["email"] == account.email
+    assert person["roles"] == roles
+    assert person["department"] == department
+    user = User.by_username(username)
+    assert [unit.name for unit in user.department.path] == list(account.departments)
+    assert user.source == "directory" and user.password_hash is None
+
+
+def test_thessaloniki_staff_sign_in_by_uid_or_mail_with_groups_found_by_member(thessaloniki_node,
+                                                                               thessaloniki_directory):
+    anna = thessaloniki_directory.accounts["anna"]
+    client = thessaloniki_node.test_client()
+    assert post_sign_in(client, "anna", anna.password).status_code == 302
+    assert me(client)["roles"] == ["reader", "editor"]
+    assert me(client)["department"] == "Urban Planning"
+    client.post("/sign-out", data={})
+    other = thessaloniki_node.test_client()
+    assert post_sign_in(other, anna.email, anna.password).status_code == 302
+    petros = thessaloniki_directory.accounts["petros"]
+    third = thessaloniki_node.test_client()
+    assert post_sign_in(third, "petros", petros.password).status_code == 302
+    assert me(third)["roles"] == ["reader", "trainer"]
+
+
+@pytest.mark.parametrize("password", ["wrong-password", "MARIA-PASS-A1", " maria-pass-A1"])
+def test_a_wrong_password_is_refused_and_logged(athens_node, password):
+    client = athens_node.test_client()
+    response = post_sign_in(client, "maria", password)
+    assert response.status_code == 401
+    assert "Λανθασμένο όνομα χρήστη ή κωδικός πρόσβασης." in response.get_data(as_text=True)
+    assert me(client) is None
+    assert audit_actions("maria") == ["sign_in_failed"]
+
+
+def test_an_empty_password_never_reaches_the_directory(athens_node, athens_directory):
+    client = athens_node.test_client()
+    assert post_sign_in(client, "maria", "").status_code == 400
+    assert me(client) is None
+    # Straight at the service too: the form is not the only caller.
+    directory = athens_node.extensions["knet.directory"]
+    from auth.ldap import BadCredentials
+    with pytest.raises(BadCredentials, match="empty password"):
+        directory.authenticate("maria", "")
+
+
+def test_unknown_and_disabled_users_are_refused(athens_node, athens_directory):
+    client = athens_node.test_client()
+    assert post_sign_in(client, "nobody", "whatever-password").status_code == 401
+    former = athens_directory.accounts["former"]
+    assert former.disabled
+    assert post_sign_in(client, "former", former.password).status_code == 401
+    assert me(client) is None
+    detail = db.session.scalar(select(AuditEvent.detail).where(AuditEvent.username == "former"))
+    assert "disabled" in detail
+
+
+def test_a_role_follows_group_membership_at_the_next_sign_in(athens_node, athens_directory):
+    kostas = athens_directory.accounts["kostas"]
+    client = athens_node.test_client()
+    assert post_sign_in(client, "kostas", kostas.password).status_code == 302
+    assert me(client)["roles"] == ["reader"]
+    athens_directory.add_member(athens_directory.groups["editors"], kostas.dn)
+    again = athens_node.test_client()
+    assert post_sign_in(again, "kostas", kostas.password).status_code == 302
+    assert me(again)["roles"] == ["reader", "editor"]
+    athens_directory.remove_member(athens_directory.groups["editors"], kostas.dn)
+    third = athens_node.test_client()
+    assert post_sign_in(third, "kostas", kostas.password).status_code == 302
+    assert me(third)["roles"] == ["reader"]
+    assert "roles_changed" in audit_actions("kostas")
+
+
+def test_directory_down_says_so_and_keeps_sessions_and_local_admins(athens_node, athens_directory, make_user):
+    maria = athens_directory.accounts["maria"]
+    signed_in = athens_node.test_client()
+    assert post_sign_in(signed_in, "maria", maria.password).status_code == 302
+    make_user("root", role="admin")
+    with athens_directory.offline():
+        client = athens_node.test_client()
+        response = post_sign_in(client, "nikos", athens_directory.accounts["nikos"].password)
+        assert response.status_code == 503
+        text = response.get_data(as_text=True)
+        assert "Λανθασμένο" not in text
+        assert "cannot be reached" in text or "δεν είναι διαθέσιμος" in text
+        assert me(signed_in)["username"] == "maria"  # an existing session continues
+        admin = athens_node.test_client()
+        from tests.conftest import PASSWORD
+        assert post_sign_in(admin, "root", PASSWORD).status_code == 302
+        assert me(admin)["roles"] == ["reader", "admin"]
+    assert audit_actions("nikos") == ["sign_in_unavailable"]
+
+
+def test_failover_to_the_next_server(instance, athens_directory):
+    settings = athens_directory.knet_settings()
+    settings["url"] = ["ldap://127.0.0.1:9", settings["url"]]  # nothing listens on the discard port
+    with_directory(instance, settings)
+    with running_node(instance) as app:
+        client = app.test_client()
+        assert post_sign_in(client, "maria", athens_directory.accounts["maria"].password).status_code == 302
+
+
+def test_direct_bind_through_a_dn_template(instance, thessaloniki_directory):
+    settings = thessaloniki_directory.knet_settings()
+    settings["user_dn_template"] = "uid={username},ou=Social Services,ou=Staff,dc=thessaloniki,dc=gr"
+    with_directory(instance, settings)
+    petros = thessaloniki_directory.accounts["petros"]
+    with running_node(instance) as app:
+        client = app.test_client()
+        assert post_sign_in(client, "petros", petros.password).status_code == 302
+        assert me(client)["name"] == petros.display_name
+        assert post_sign_in(app.test_client(), "petros", "wrong-password").status_code == 401
+        # A name that would change the DN if it were not escaped.
+        assert post_sign_in(app.test_client(), "petros,ou=Staff", petros.password).status_code == 401
+
+
+def test_the_same_uid_in_two_municipalities_is_two_people(athens_node, athens_directory, thessaloniki_directory):
+    client = athens_node.test_client()
+    assert post_sign_in(client, "maria", thessaloniki_directory.accounts["maria"].password).status_code == 401
+    assert post_sign_in(client, "maria", athens_directory.accounts["maria"].password).status_code == 302
+    assert me(client)["name"] == athens_directory.accounts["maria"].display_name
