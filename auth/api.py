@@ -34,7 +34,7 @@ def me():
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 PATHS = {
-    "/api/v1/me": {
+    "/me": {
         "get": {
             "summary": "The signed-in person",
             "description": "Known by a bearer token or by the browser's session on this node.",
