@@ -7,6 +7,7 @@ from flask_login import LoginManager
 
 from auth import api, directory, people_routes, routes
 from auth.cli import user
+from auth.ldap_cli import ldap
 from auth.bearer import api_actor
 from auth.models import User
 from knet import jobs
@@ -19,7 +20,7 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = _l("Please sign in to see this page.")
 
-commands = (user,)
+commands = (user, ldap)
 demo_content = None
 
 

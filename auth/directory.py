@@ -87,9 +87,12 @@ class SyncSummary:
                 f"{self.deactivated} deactivated, {self.skipped} skipped.")
 
 
-def sync(directory: Directory, progress: Callable[[Person], None] | None = None) -> SyncSummary:
-    """Bring every directory account up to date and deactivate those gone or disabled (their content stays)."""
-    people = list(directory.people())
+def sync(directory: Directory, progress: Callable[[Person], None] | None = None,
+         people: list[Person] | None = None) -> SyncSummary:
+    """Bring every directory account up to date and deactivate those gone or disabled (their content stays).
+
+    `people` is what the directory just returned, when the caller has already read it."""
+    people = list(directory.people()) if people is None else people
     summary = SyncSummary(seen=len(people))
     active_accounts = db.session.scalar(
         select(db.func.count()).select_from(User).where(User.source == "directory", User.active.is_(True)))
