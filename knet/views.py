@@ -75,6 +75,9 @@ def local_path(target: str | None) -> str:
     """Only follow redirects within this node."""
     if not target:
         return "/"
+    # Browsers read a backslash as "/" and drop tabs and newlines: "/\\evil.example" would leave the node.
+    if "\\" in target or any(ord(char) < 32 or char == "\x7f" for char in target):
+        return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
