@@ -1,10 +1,16 @@
 """Who may see what: the visibility levels of ARCHITECTURE.md applied to people on this node."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from auth.models import User
+from knet.errors import Forbidden, Unauthorized
+
+#: The roles as people read them.
+ROLE_NAMES = {"reader": _l("reader"), "editor": _l("editor"), "trainer": _l("trainer"),
+              "moderator": _l("moderator"), "admin": _l("administrator")}
 
 #: Until peers exist, `network` content is readable by anyone signed in here, like `internal`.
 SIGNED_IN_LEVELS = ("internal", "network", "public")
@@ -19,6 +25,16 @@ def can_see(actor: User | None, visibility: str, author_id: int | None) -> bool:
     if visibility == "private":
         return actor.id == author_id
     return visibility in SIGNED_IN_LEVELS
+
+
+def require_role(actor: User | None, role: str) -> User:
+    """The actor, if signed in with this role (or as an administrator); otherwise a 401 or 403 that says why."""
+    if actor is None:
+        raise Unauthorized(_l("Sign in first."))
+    if not actor.has_role(role):
+        raise Forbidden(_l("This needs the %(role)s role, which your account does not have; ask the node's "
+                           "administrator if you should have it.", role=ROLE_NAMES[role]))
+    return actor
 
 
 def visible_clause(actor: User | None, visibility: InstrumentedAttribute,

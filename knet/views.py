@@ -24,6 +24,8 @@ HomePanel = Callable[[], Markup]
 class NavLink(NamedTuple):
     endpoint: str
     label: str
+    #: Shown only to people with this role (None: to everyone).
+    role: str | None = None
 
 
 def add_home_panel(app: Flask, panel: HomePanel) -> None:
@@ -31,9 +33,10 @@ def add_home_panel(app: Flask, panel: HomePanel) -> None:
     app.extensions.setdefault("knet.home_panels", []).append(panel)
 
 
-def add_nav_link(app: Flask, endpoint: str, label: str) -> None:
-    """Let a feature put a link in the main navigation (label: a lazy translatable string)."""
-    app.extensions.setdefault("knet.nav_links", []).append(NavLink(endpoint, label))
+def add_nav_link(app: Flask, endpoint: str, label: str, role: str | None = None) -> None:
+    """Let a feature put a link in the main navigation (label: a lazy translatable string), for
+    everyone or only for people with a role."""
+    app.extensions.setdefault("knet.nav_links", []).append(NavLink(endpoint, label, role))
 
 
 @bp.app_context_processor

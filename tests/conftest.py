@@ -106,9 +106,9 @@ def quick_password_hashing(monkeypatch):
 
 @pytest.fixture
 def make_user(app):
-    """Create a local account: make_user('maria', role='editor')."""
+    """Create a local account: make_user("maria") is an editor (most tests write pages); pass role="reader" for someone who only reads."""
 
-    def make(username: str | None = None, role: str = "reader", password: str = PASSWORD):
+    def make(username: str | None = None, role: str = "editor", password: str = PASSWORD):
         user = auth_services.create_local_user(username or f"user{secrets.token_hex(3)}", password, role=role)
         db.session.commit()
         return user

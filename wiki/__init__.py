@@ -29,5 +29,5 @@ def init_app(app: Flask) -> None:
     add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
     add_nav_link(app, "wiki.index", _l("Pages"))
     add_nav_link(app, "wiki.recent", _l("Recent changes"))
-    add_nav_link(app, "wiki.create", _l("New page"))
+    add_nav_link(app, "wiki.create", _l("New page"), role="editor")
     add_home_panel(app, _recent_pages_panel)

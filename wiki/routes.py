@@ -187,7 +187,7 @@ def delete(slug: str):
         abort(400)
     services.delete_page(current_user, page)
     db.session.commit()
-    flash(_("The page “%(title)s” was deleted. An administrator can restore it.", title=page.title), "success")
+    flash(_("The page “%(title)s” was deleted. A moderator can restore it.", title=page.title), "success")
     return redirect(url_for("wiki.index"))
 
 

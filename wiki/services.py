@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import LazyString, force_locale, lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from auth.access import can_see, visible_clause
+from auth.access import can_see, require_role, visible_clause
 from auth.models import User
 from knet import content, markup
 from knet.config import LANGUAGES, LICENCES, MAX_PAGE_NUMBER, VISIBILITIES
@@ -141,7 +141,7 @@ def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) ->
             page, redirected_from = redirect.page, slug
     if page is None or not can_see(actor, page.visibility, page.author_id):
         raise NotFound(_NO_SUCH_PAGE)
-    if page.deleted_at is not None and not (include_deleted and actor is not None and actor.is_admin):
+    if page.deleted_at is not None and not (include_deleted and actor is not None and actor.has_role("moderator")):
         raise NotFound(_l("This page has been deleted."))
     return page, redirected_from
 
@@ -205,8 +205,8 @@ def backlinks(page: Page, actor: User | None) -> list[Page]:
 
 
 def deleted_pages(actor: User) -> list[Page]:
-    """Deleted pages, for an administrator to restore."""
-    _require_admin(actor)
+    """Deleted pages, for a moderator to restore."""
+    require_role(actor, "moderator")
     return list(db.session.scalars(select(Page).where(Page.deleted_at.is_not(None)).order_by(Page.deleted_at.desc())))
 
 
@@ -221,7 +221,7 @@ def all_tags(actor: User | None) -> list[str]:
 
 def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Page:
     """Create a page with its first revision."""
-    _require_signed_in(actor)
+    require_role(actor, "editor")
     data = validate(data, max_body_bytes)
     slug = slugify(data.title)
     _require_free(actor, slug)
@@ -283,8 +283,8 @@ def revert_page(actor: User | None, page: Page, number: int) -> Page:
 def delete_page(actor: User | None, page: Page) -> None:
     """Hide a page from everyone; an administrator can restore it."""
     _require_editor(actor, page)
-    if not (actor.is_admin or actor.id == page.author_id):
-        raise Forbidden(_l("Only the page's author or an administrator may delete it."))
+    if not (actor.has_role("moderator") or actor.id == page.author_id):
+        raise Forbidden(_l("Only the page's author or a moderator may delete it."))
     page.deleted_at = utcnow()
     db.session.flush()
     _record_change(page)
@@ -294,7 +294,7 @@ def delete_page(actor: User | None, page: Page) -> None:
 
 def restore_page(actor: User | None, page: Page) -> None:
     """Bring a deleted page back."""
-    _require_admin(actor)
+    require_role(actor, "moderator")
     if page.deleted_at is None:
         raise Invalid(_l("This page is not deleted."))
     page.deleted_at = None
@@ -322,23 +322,14 @@ def _in_node_language(message: LazyString) -> str:
         return str(message)
 
 
-def _require_signed_in(actor: User | None) -> None:
+def _require_editor(actor: User | None, page: Page) -> None:
     if actor is None:
         raise Unauthorized(_l("Sign in to write in the wiki."))
-
-
-def _require_editor(actor: User | None, page: Page) -> None:
-    _require_signed_in(actor)
     if not can_see(actor, page.visibility, page.author_id):
         raise NotFound(_NO_SUCH_PAGE)
+    require_role(actor, "editor")
     if page.deleted_at is not None:
-        raise Conflict(_l("This page is deleted; an administrator can restore it first."))
-
-
-def _require_admin(actor: User | None) -> None:
-    _require_signed_in(actor)
-    if not actor.is_admin:
-        raise Forbidden(_l("Only an administrator may do this."))
+        raise Conflict(_l("This page is deleted; a moderator can restore it first."))
 
 
 def _require_free(actor: User, slug: str, keep: Page | None = None) -> None:
