@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from auth.access import require_role
 from knet.db import db
 from knet.render_cache import cached_view
 from knet.errors import Conflict, Invalid, KnetError, TooLarge
@@ -44,6 +45,7 @@ def index():
 @bp.route("/pages/new", methods=["GET", "POST"])
 @login_required
 def create():
+    require_role(current_user, "editor")
     form = PageForm(title=request.args.get("title", ""), language=current_app.config["KNET"]["default_language"])
     preview = None
     if form.validate_on_submit():
@@ -72,7 +74,7 @@ def _refused(form: PageForm, exc: KnetError, page):
 @bp.get("/pages/<int:page_id>")
 def permanent(page_id: int):
     """A page's permanent address (its URI), which leads to its current one."""
-    return redirect(url_for("wiki.view", slug=services.slug_of(page_id)))
+    return redirect(url_for("wiki.view", slug=services.slug_of(_actor(), page_id)))
 
 
 @bp.get("/wiki/<slug>")
@@ -93,6 +95,7 @@ def _render_view(slug: str):
 @login_required
 def edit(slug: str):
     page, _redirected = services.get_page(slug, current_user)
+    services.check_may_edit(current_user, page)
     current = page.current
     form = PageForm(title=page.title, body=current.body, language=page.language, visibility=page.visibility,
                     licence=page.licence, tags=", ".join(page.tag_names), base_revision=page.revision)
@@ -170,6 +173,7 @@ def revert(slug: str):
 @login_required
 def rename(slug: str):
     page, _redirected = services.get_page(slug, current_user)
+    services.check_may_edit(current_user, page)
     form = RenameForm(title=page.title)
     if form.validate_on_submit():
         services.rename_page(current_user, page, form.title.data, form.summary.data or "")

@@ -146,12 +146,13 @@ def get_page(slug: str, actor: User | None, *, include_deleted: bool = False) ->
     return page, redirected_from
 
 
-def slug_of(page_id: int) -> str:
-    """The current slug of a page, found by its permanent id (visibility is checked at its address)."""
-    slug = db.session.scalar(select(Page.slug).where(Page.id == page_id))
-    if slug is None:
+def slug_of(actor: User | None, page_id: int) -> str:
+    """The current slug of a page found by its permanent id, if this person may see the page (a slug
+    is made from the title, so it must not reach anyone who may not read the page)."""
+    page = db.session.get(Page, page_id)
+    if page is None or page.deleted_at is not None or not can_see(actor, page.visibility, page.author_id):
         raise NotFound(_NO_SUCH_PAGE)
-    return slug
+    return page.slug
 
 
 def get_revision(page: Page, number: int) -> Revision:
@@ -320,6 +321,11 @@ def _in_node_language(message: LazyString) -> str:
     """An edit summary the node writes itself, in the node's language (it is stored, not shown once)."""
     with force_locale(current_app.config["KNET"]["default_language"]):
         return str(message)
+
+
+def check_may_edit(actor: User | None, page: Page) -> None:
+    """Refuse, with the reason, someone who may not change this page (before showing them a form)."""
+    _require_editor(actor, page)
 
 
 def _require_editor(actor: User | None, page: Page) -> None:
