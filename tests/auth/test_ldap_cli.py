@@ -5,11 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from auth.models import Department, User
 from knet.app import create_app
-from knet.db import db
+from knet import jobs
+from knet.db import as_utc, db, utcnow
+from knet.jobs import Job
 from tests.auth.conftest import with_directory
 from tests.directories import ldif_entry, ssha
 
@@ -110,3 +114,11 @@ def _entry_ldif(directory, account) -> str:
     return ldif_entry(account.dn, objectClass=["inetOrgPerson"], uid=account.username, cn=account.display_name,
                       sn=surname, displayName=account.display_name, mail=account.email,
                       userPassword=ssha(account.password))
+
+
+def test_the_sync_also_runs_on_its_schedule_in_the_worker(athens_node, athens_directory):
+    assert jobs.schedule_recurring() >= 1
+    jobs.run_pending()
+    assert User.by_username("nikos").granted_roles == "editor trainer"
+    following = db.session.scalars(select(Job).where(Job.kind == "auth.ldap_sync", Job.state == "pending")).one()
+    assert as_utc(following.run_after) > utcnow() + timedelta(minutes=59)

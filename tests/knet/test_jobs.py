@@ -108,3 +108,31 @@ def test_the_worker_thread_starts_on_a_committed_job_without_waiting_for_its_pol
     finally:
         worker.stop()
     assert not worker.is_alive()
+
+
+def _pending(kind: str) -> list[Job]:
+    return list(db.session.scalars(select(Job).where(Job.kind == kind, Job.state == PENDING)))
+
+
+def test_a_recurring_job_queues_its_next_run_after_each_run(app):
+    runs = []
+    jobs.register(app, "test.every", lambda: runs.append(1), every=600)
+    assert jobs.schedule_recurring() == 1
+    assert jobs.schedule_recurring() == 0  # one pending run is enough, however often workers start
+    assert jobs.run_pending() == 1 and runs == [1]
+    [following] = _pending("test.every")
+    wait = following.run_after.replace(tzinfo=following.run_after.tzinfo or utcnow().tzinfo) - utcnow()
+    assert timedelta(seconds=590) < wait <= timedelta(seconds=600)
+    assert jobs.run_pending() == 0  # not due yet
+
+
+def test_a_recurring_job_that_keeps_failing_still_comes_back(app):
+    def broken():
+        raise ConnectionError("the directory is down")
+
+    jobs.register(app, "test.every-broken", broken, max_attempts=1, every=60)
+    jobs.schedule_recurring()
+    assert jobs.run_pending() == 1
+    dead = db.session.scalars(select(Job).where(Job.state == DEAD)).one()
+    assert "directory is down" in dead.last_error
+    assert len(_pending("test.every-broken")) == 1
