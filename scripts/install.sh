@@ -18,6 +18,21 @@ if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
   fi
 fi
 
+# python-ldap has no Linux wheel: pip compiles it against OpenLDAP's and SASL's headers.
+build_needs=()
+[ -f /usr/include/ldap.h ] || build_needs+=(libldap2-dev)
+[ -f /usr/include/sasl/sasl.h ] || build_needs+=(libsasl2-dev)
+command -v gcc >/dev/null || build_needs+=(gcc)
+[ -f "$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || build_needs+=(python3-dev)
+if [ ${#build_needs[@]} -gt 0 ] && ! .venv/bin/python -c 'import ldap' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${build_needs[@]}"
+  else
+    echo "Building python-ldap needs: sudo apt-get install --no-install-recommends ${build_needs[*]}" >&2
+    exit 1
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
