@@ -5,13 +5,14 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from auth import api, directory, people_routes, routes
+from auth import admin_routes, api, directory, people_routes, routes
 from auth.cli import user
 from auth.ldap_cli import ldap
 from auth.bearer import api_actor
 from auth.models import User
 from knet import jobs
 from knet.api import add_openapi, register_api
+from knet.views import add_nav_link
 from knet.db import db
 from knet.search.api import set_api_viewer
 from knet.search.index import Viewer
@@ -45,6 +46,8 @@ def init_app(app: Flask) -> None:
         jobs.register(app, directory.SYNC_JOB, directory.run_sync_job, max_attempts=3,
                       every=settings["sync_minutes"] * 60)
     app.register_blueprint(routes.bp)
+    app.register_blueprint(admin_routes.bp)
+    add_nav_link(app, "admin.accounts", _l("Accounts"), role="admin")
     register_api(app, api.bp)
     add_openapi(app, api.PATHS, api.SCHEMAS)
     people_routes.init_app(app)

@@ -1,0 +1,67 @@
+"""Pages for administrators: accounts and their roles, and the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from auth import admin, audit
+from auth.access import ROLE_NAMES, require_role
+from auth.forms import ActiveForm, RolesForm
+from auth.models import User
+from knet.db import db
+from knet.errors import Invalid, NotFound
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+PER_PAGE = 50
+
+
+def _page_number() -> int:
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 100_000))
+
+
+@bp.get("/people")
+@login_required
+def accounts():
+    query = request.args.get("q", "")[:100]
+    page = _page_number()
+    people, total = admin.list_accounts(current_user, query, page, PER_PAGE)
+    return render_template("admin/accounts.html", people=people, total=total, page=page, per_page=PER_PAGE,
+                           query=query, role_names=ROLE_NAMES)
+
+
+@bp.route("/people/<username>", methods=["GET", "POST"])
+@login_required
+def account(username: str):
+    require_role(current_user, "admin")
+    person = User.by_username(username)
+    if person is None:
+        raise NotFound(_("There is no account called “%(name)s”.", name=username))
+    roles_form = RolesForm(roles=list(person.roles))
+    active_form = ActiveForm()
+    status = 200
+    if request.method == "POST":
+        try:
+            if "active" in request.form and active_form.validate_on_submit():
+                admin.set_active(current_user, person, active_form.active.data == "1")
+            elif roles_form.validate_on_submit():
+                admin.set_local_roles(current_user, person, roles_form.roles.data)
+            else:
+                raise Invalid(_("The form has expired; please try again."))
+        except Invalid as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.account", username=person.username))
+    return render_template("admin/account.html", person=person, roles_form=roles_form, active_form=active_form,
+                           role_names=ROLE_NAMES), status
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    require_role(current_user, "admin")
+    return render_template("admin/audit.html", events=audit.recent(200))
