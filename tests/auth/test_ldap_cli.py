@@ -14,7 +14,7 @@ from knet.app import create_app
 from knet import jobs
 from knet.db import as_utc, db, utcnow
 from knet.jobs import Job
-from tests.auth.conftest import with_directory
+from tests.conftest import with_directory
 from tests.directories import ldif_entry, ssha
 
 KNET = str(Path(sys.executable).parent / "knet")

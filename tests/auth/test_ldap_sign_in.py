@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from auth.models import AuditEvent, User
 from knet.db import db
-from tests.auth.conftest import post_sign_in, running_node, with_directory
+from tests.conftest import post_sign_in, running_node, with_directory
 
 
 def me(client) -> dict | None:

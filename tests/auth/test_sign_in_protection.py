@@ -14,7 +14,7 @@ from auth.models import AuditEvent, User
 from auth.services import create_local_user
 from knet.app import create_app
 from knet.db import db
-from tests.auth.conftest import post_sign_in
+from tests.conftest import post_sign_in
 from tests.conftest import PASSWORD, IsolatedClient
 from tests.forms import csrf_token
 
