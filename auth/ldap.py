@@ -36,6 +36,11 @@ class DirectoryError(Exception):
 class Unavailable(DirectoryError):
     """No configured server answered, or the service account could not bind."""
 
+    def __init__(self, message: str, step: str = "connect") -> None:
+        super().__init__(message)
+        #: Which step of `knet ldap test` this stopped at.
+        self.step = step
+
 
 class BadCredentials(DirectoryError):
     """Unknown user, wrong password, or several entries match the name."""
@@ -150,7 +155,9 @@ class Directory:
         try:
             conn, url = self._connect()
         except Unavailable as exc:
-            yield Step("connect", False, str(exc))
+            if exc.step == "tls":
+                yield Step("connect", True, "A server answered.")
+            yield Step(exc.step, False, str(exc))
             return
         try:
             yield Step("connect", True, f"{url} answered.")
@@ -205,7 +212,7 @@ class Directory:
 
     def _connect(self) -> tuple[Any, str]:
         """A new connection to the first server that answers (StartTLS done when configured)."""
-        problems = []
+        problems, tls_failures = [], 0
         for url in self.settings["url"]:
             conn = ldap.initialize(url)
             timeout = self.settings["timeout"]
@@ -221,17 +228,20 @@ class Directory:
             try:
                 if self.settings["start_tls"]:
                     conn.start_tls_s()
-                else:  # libldap connects lazily; make it connect now so a dead server is skipped
-                    conn.whoami_s()
+                else:
+                    _probe(conn)
                 return conn, url
             except ldap.CONNECT_ERROR as exc:
                 problems.append(f"{url}: TLS failed ({_reason(exc)})")
+                tls_failures += 1
             except _UNREACHABLE as exc:
                 problems.append(f"{url}: {_reason(exc)}")
-            except ldap.LDAPError as exc:
-                problems.append(f"{url}: {_reason(exc)}")
+            except ldap.LDAPError as exc:  # the server answered but refused StartTLS
+                problems.append(f"{url}: StartTLS refused ({_reason(exc)})")
+                tls_failures += 1
             _unbind_quietly(conn)
-        raise Unavailable("No directory server answered: " + "; ".join(problems) + ".")
+        step = "tls" if tls_failures == len(problems) else "connect"
+        raise Unavailable("No directory server answered: " + "; ".join(problems) + ".", step)
 
     def _bind_service(self, conn: Any) -> None:
         try:
@@ -380,6 +390,16 @@ class Directory:
             if kind.lower() == "ou":
                 units.append((ldap.dn.dn2str(rdns[depth:]), value))
         return tuple(units)
+
+
+def _probe(conn: Any) -> None:
+    """Make libldap connect now (it connects lazily), so that a dead server is skipped for the next."""
+    try:
+        conn.whoami_s()
+    except _UNREACHABLE:
+        raise
+    except ldap.LDAPError:
+        pass  # it answered, even if it does not offer "who am I"
 
 
 def _text(value: bytes | str) -> str:

@@ -122,3 +122,21 @@ def test_the_sync_also_runs_on_its_schedule_in_the_worker(athens_node, athens_di
     assert User.by_username("nikos").granted_roles == "editor trainer"
     following = db.session.scalars(select(Job).where(Job.kind == "auth.ldap_sync", Job.state == "pending")).one()
     assert as_utc(following.run_after) > utcnow() + timedelta(minutes=59)
+
+
+def test_ldap_test_names_a_certificate_it_cannot_trust_as_the_tls_step(instance, athens_directory, tmp_path):
+    stranger = tmp_path / "other-ca.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "k.pem"),
+                    "-out", str(stranger), "-days", "1", "-subj", "/CN=Some other CA"], check=True,
+                   capture_output=True)
+    with_directory(instance, {**athens_directory.knet_settings(), "ca_file": str(stranger)})
+    result = knet(instance, "ldap", "test")
+    assert result.returncode == 1
+    assert "The tls step failed" in result.stderr, result.stdout + result.stderr
+
+
+def test_ldap_test_names_starttls_a_server_does_not_offer(instance, thessaloniki_directory):
+    with_directory(instance, {**thessaloniki_directory.knet_settings(), "start_tls": True})
+    result = knet(instance, "ldap", "test")
+    assert result.returncode == 1
+    assert "The tls step failed" in result.stderr and "StartTLS refused" in result.stderr
