@@ -9,8 +9,8 @@ from auth.models import User
 from knet.errors import Forbidden, Unauthorized
 
 #: The roles as people read them.
-ROLE_NAMES = {"reader": _l("reader"), "editor": _l("editor"), "trainer": _l("trainer"),
-              "moderator": _l("moderator"), "admin": _l("administrator")}
+ROLE_NAMES = {"reader": _l("Reader"), "editor": _l("Editor"), "trainer": _l("Trainer"),
+              "moderator": _l("Moderator"), "admin": _l("Administrator")}
 
 #: Until peers exist, `network` content is readable by anyone signed in here, like `internal`.
 SIGNED_IN_LEVELS = ("internal", "network", "public")
@@ -32,7 +32,7 @@ def require_role(actor: User | None, role: str) -> User:
     if actor is None:
         raise Unauthorized(_l("Sign in first."))
     if not actor.has_role(role):
-        raise Forbidden(_l("This needs the %(role)s role, which your account does not have; ask the node's "
+        raise Forbidden(_l("This needs the role “%(role)s”, which your account does not have; ask the node's "
                            "administrator if you should have it.", role=ROLE_NAMES[role]))
     return actor
 

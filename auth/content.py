@@ -1,15 +1,23 @@
-"""People as the rest of the node sees them: a profile is a search document of type ``person``."""
+"""People as the rest of the node sees them: a profile is a search document of type ``person``.
+
+A person's document is made of their profile and of what the directory says about them (name, title,
+department, whether they still work here), and several modules change those: the profile services,
+directory sign-in and sync, the `knet user` commands. Rather than trust each of them to record the
+change, any commit that creates a person or changes a column their document is made of (or renames
+or moves a department) records it here, in the same transaction, so the index cannot miss one.
+"""
 from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import force_locale, lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
-from auth.models import User
+from auth.models import Department, User
 from knet.config import LANGUAGES as INTERFACE_LANGUAGES
-from knet.content import ContentType
+from knet.content import ContentType, changed, content_types
 from knet.db import as_utc, db
 from knet.search.index import SearchDocument
 
@@ -71,3 +79,70 @@ def indexable_ids() -> list[int]:
 
 
 CONTENT_TYPE = ContentType(TYPE, search_document, indexable_ids)
+
+
+# --- keeping the index in step ---------------------------------------------------------------------
+
+#: The attributes of a person and of a department that a person's search document is made of.
+PERSON_ATTRIBUTES = ("username", "display_name", "title", "department", "department_id", "active", "about",
+                     "languages", "profile_visibility", "profile_updated_at", "skills")
+DEPARTMENT_ATTRIBUTES = ("name", "parent", "parent_id")
+_PEOPLE = "auth.people_changed"
+_UNITS = "auth.units_changed"
+
+
+def _has_changes(obj, attributes: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+@event.listens_for(Session, "after_flush")
+def _notice(session: Session, flush_context) -> None:
+    # After the flush new people have their ids, and attribute histories still say what changed.
+    people: dict[int, str] = session.info.setdefault(_PEOPLE, {})
+    units: set[int] = session.info.setdefault(_UNITS, set())
+    for obj in session.new:
+        if isinstance(obj, User):
+            people[obj.id] = obj.username
+    for obj in session.dirty:
+        if isinstance(obj, User) and _has_changes(obj, PERSON_ATTRIBUTES):
+            people[obj.id] = obj.username
+        elif isinstance(obj, Department) and _has_changes(obj, DEPARTMENT_ATTRIBUTES):
+            units.add(obj.id)
+    for obj in session.deleted:
+        if isinstance(obj, User):
+            people[obj.id] = obj.username
+
+
+@event.listens_for(Session, "before_commit")
+def _record(session: Session) -> None:
+    if not has_app_context() or TYPE not in content_types() or session is not db.session():
+        return
+    session.flush()  # what is not flushed yet is noticed too
+    people: dict[int, str] = session.info.pop(_PEOPLE, {})
+    units: set[int] = session.info.pop(_UNITS, set())
+    if units:
+        people.update(session.execute(select(User.id, User.username).where(
+            User.department_id.in_(_with_sub_units(session, units)))).all())
+    base = current_app.config["KNET"]["url"]
+    for user_id, username in people.items():
+        changed(TYPE, user_id, base + person_path(username))
+
+
+def _with_sub_units(session: Session, units: set[int]) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for unit_id, parent_id in session.execute(select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(unit_id)
+    found, stack = set(), list(units)
+    while stack:
+        unit_id = stack.pop()
+        if unit_id not in found:
+            found.add(unit_id)
+            stack.extend(children.get(unit_id, []))
+    return found
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PEOPLE, None)
+    session.info.pop(_UNITS, None)

@@ -186,6 +186,17 @@ def department_tree() -> list[UnitNode]:
     return roots
 
 
+def department_node(department: Department) -> UnitNode:
+    """The department's place in the tree: its head counts and its sub-units with theirs."""
+    stack = department_tree()
+    while stack:
+        node = stack.pop()
+        if node.department.id == department.id:
+            return node
+        stack.extend(node.children)
+    return UnitNode(department)  # in a loop of units, out of the tree
+
+
 def _add_totals(node: UnitNode, depth: int = 0) -> int:
     if depth > 100:  # a directory with a loop in it must not take the page down
         return 0
@@ -226,7 +237,16 @@ def photo_versions(people: Sequence[User]) -> dict[int, int]:
         return {}
     rows = db.session.execute(select(ProfilePhoto.user_id, ProfilePhoto.updated_at).where(
         ProfilePhoto.user_id.in_(ids)))
-    return {user_id: int(as_utc(updated).timestamp()) for user_id, updated in rows}
+    return {user_id: _version(updated) for user_id, updated in rows}
+
+
+def photo_version(photo: ProfilePhoto) -> int:
+    """The number in a photo's cache-busting address (see :func:`photo_versions`)."""
+    return _version(photo.updated_at)
+
+
+def _version(updated) -> int:
+    return int(as_utc(updated).timestamp() * 1000)
 
 
 def get_photo(viewer: User | None, username: str) -> ProfilePhoto:
@@ -286,7 +306,8 @@ def _has_control_characters(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
-def _require_editor(actor: User | None, person: User) -> None:
+def require_profile_editor(actor: User | None, person: User) -> None:
+    """Raise Unauthorized or Forbidden unless ``actor`` may change ``person``'s profile."""
     if actor is None:
         raise Unauthorized(_l("Sign in to change a profile."))
     if not can_edit_profile(actor, person):
@@ -295,7 +316,7 @@ def _require_editor(actor: User | None, person: User) -> None:
 
 def update_profile(actor: User, person: User, data: ProfileInput) -> User:
     """Change what ``person`` says about themselves: skills, "ask me about", languages, visibility."""
-    _require_editor(actor, person)
+    require_profile_editor(actor, person)
     data = validate(data)
     existing = {skill.key: skill for skill in db.session.scalars(
         select(Skill).where(Skill.key.in_([skill_key(name) for name in data.skills])))}
@@ -316,7 +337,7 @@ def update_profile(actor: User, person: User, data: ProfileInput) -> User:
 
 def set_photo(actor: User, person: User, upload: bytes) -> ProfilePhoto:
     """Check an uploaded photo, re-encode it (see :mod:`auth.photos`) and make it ``person``'s."""
-    _require_editor(actor, person)
+    require_profile_editor(actor, person)
     prepared = photos.prepare(upload)
     photo = person.photo or ProfilePhoto(user_id=person.id)
     photo.content_type, photo.data, photo.updated_at = prepared.content_type, prepared.data, utcnow()
@@ -326,21 +347,23 @@ def set_photo(actor: User, person: User, upload: bytes) -> ProfilePhoto:
 
 
 def remove_photo(actor: User, person: User) -> None:
-    _require_editor(actor, person)
+    require_profile_editor(actor, person)
     if person.photo is not None:
         person.photo = None
         _changed(actor, person, "photo removed")
 
 
 def record_change(person: User) -> None:
-    """Record, in the caller's transaction, that what the node shows of a person changed (their
-    profile, name, title, department or whether they still work here), so the index follows."""
+    """Record, in the caller's transaction, that a person's search document must be written again.
+
+    Commits that change a person's columns do so by themselves (see :mod:`auth.content`); this is
+    for changes it cannot see, such as a skill renamed in the database."""
     content.changed(TYPE, person.id, person_uri(person))
 
 
 def _changed(actor: User, person: User, what: str) -> None:
+    # The new date is also what tells auth.content, at commit, that the person's document changed.
     person.profile_updated_at = utcnow()
     db.session.flush()
-    record_change(person)
     logger.info("%s changed the %s of %s", actor.username, what, person.username)
 

@@ -1,14 +1,20 @@
-/* Suggestions for the header's search box: the ARIA 1.2 combobox pattern with a listbox popup.
+/* Suggestions for a text box: the ARIA 1.2 combobox pattern with a listbox popup, for every input
+   with a data-suggest-url (the header's search box, the skills of a profile…).
 
-   Progressive enhancement: without this script the box is a plain search form, and with it the
+   Progressive enhancement: without this script the box is a plain text field, and with it the
    form still submits as before unless a suggestion is chosen. Every text shown or announced comes
    from the input's data- attributes, rendered in the page's language; the suggestions come from
-   the same origin (with the session, so a member is offered what they may read). */
+   the same origin (with the session, so a member is offered what they may read).
+
+   The suggestion URL answers {results: [{title, link?, type?, detail?}]}. By default choosing a
+   suggestion opens its link. With data-suggest-fill="list" the box holds a comma-separated list:
+   the last item is what is looked up, and choosing a suggestion puts its title in its place. */
 (function () {
   "use strict";
 
   var DELAY_MS = 150;
   var MIN_CHARS = 2;
+  var SEPARATOR = ",";
 
   /* Only links to web pages are followed: a title from another node must not run script. */
   function safeLink(link) {
@@ -23,6 +29,8 @@
   function enhance(input) {
     var data = input.dataset;
     var form = input.form;
+    var fillList = data.suggestFill === "list";
+    var minChars = parseInt(data.suggestMin, 10) || MIN_CHARS;
     // data-type-page="Wiki page" and so on: the type's label, shown under the title.
     function typeLabel(type) {
       return /^[a-z]+$/.test(type || "") ? data["type" + type.charAt(0).toUpperCase() + type.slice(1)] : "";
@@ -46,10 +54,16 @@
     input.setAttribute("aria-controls", listbox.id);
     input.setAttribute("autocomplete", "off");
 
-    var options = [];   // [{element, link}]
+    var options = [];   // [{element, link, value}]
     var active = -1;
     var timer = 0;
     var controller = null;
+
+    // What is looked up: the whole box, or its last comma-separated item.
+    function typed() {
+      var text = input.value;
+      return (fillList ? text.slice(text.lastIndexOf(SEPARATOR) + 1) : text).trim();
+    }
 
     function announce(count) {
       var template = count === 1 ? data.suggestOne : data.suggestOther;
@@ -94,19 +108,38 @@
     }
 
     function choose(index) {
-      var link = options[index] && options[index].link;
-      if (!link) return;
+      var option = options[index];
+      if (!option) return;
+      if (fillList) {
+        var cut = input.value.lastIndexOf(SEPARATOR);
+        var before = cut >= 0 ? input.value.slice(0, cut + 1) + " " : "";
+        input.value = before + option.value + SEPARATOR + " ";
+        options = [];
+        listbox.textContent = "";
+        close();
+        input.setSelectionRange(input.value.length, input.value.length);
+        return;
+      }
       close();
-      window.location.assign(link);
+      window.location.assign(option.link);
+    }
+
+    // In a list, the items already in the box (lower case) are not offered again.
+    function listed() {
+      if (!fillList) return [];
+      return input.value.split(SEPARATOR).slice(0, -1).map(function (item) { return item.trim().toLowerCase(); });
     }
 
     function show(results) {
       listbox.textContent = "";
       options = [];
       active = -1;
+      var present = listed();
       results.forEach(function (result) {
-        var link = safeLink(result.link || "");
-        if (!link) return;
+        if (fillList && present.indexOf(String(result.title || "").toLowerCase()) >= 0) return;
+        var link = fillList ? null : safeLink(result.link || "");
+        if (!fillList && !link) return;
+        if (fillList && !result.title) return;
         var index = options.length;
         var element = document.createElement("li");
         element.id = listbox.id + "-" + index;
@@ -117,7 +150,7 @@
         title.textContent = result.title || result.link;
         if (result.language) title.lang = result.language;
         element.appendChild(title);
-        var label = typeLabel(result.type);
+        var label = typeLabel(result.type) || result.detail || "";
         if (label) {
           var separator = document.createElement("span");
           separator.className = "visually-hidden";
@@ -130,7 +163,7 @@
         }
         element.addEventListener("click", function () { choose(index); });
         listbox.appendChild(element);
-        options.push({element: element, link: link});
+        options.push({element: element, link: link, value: result.title});
       });
       announce(options.length);
       if (options.length) {
@@ -143,8 +176,8 @@
 
     function fetchNow() {
       cancel();
-      var text = input.value.trim();
-      if (text.length < MIN_CHARS) {
+      var text = typed();
+      if (text.length < minChars) {
         options = [];
         listbox.textContent = "";
         close();
@@ -160,7 +193,7 @@
         })
         .then(function (body) {
           // Only for what is in the box now, and only while the box has focus.
-          if (input.value.trim() === text && document.activeElement === input) show(body.results || []);
+          if (typed() === text && document.activeElement === input) show(body.results || []);
         })
         .catch(function (error) {
           if (error.name !== "AbortError") close();  // the plain form still works
@@ -207,7 +240,7 @@
           if (isOpen()) {
             event.preventDefault();
             close();
-          } else if (input.value) {
+          } else if (input.value && !fillList) {  // a list of items is never wiped by one key
             event.preventDefault();
             cancel();
             input.value = "";

@@ -62,7 +62,7 @@ def test_rebuild_indexes_every_page_the_database_has(app, instance, make_user, m
 
     knet(instance, "index", "rebuild")
     out, err = capsys.readouterr()
-    assert out.startswith("Indexed 3 document(s) in ")
+    assert out.startswith("Indexed 4 document(s) in ")  # three pages and their author's profile
     assert "Indexing" in err, "the progress bar goes to standard error"
     assert node_index().path != instance / INDEX_DIRECTORY, "the running app followed the swap"
     assert found(app, "προμηθειες") == {page_uri(public.id), page_uri(internal.id)}
@@ -72,7 +72,7 @@ def test_rebuild_indexes_every_page_the_database_has(app, instance, make_user, m
 
     shutil.rmtree(index_path(app))
     knet(instance, "index", "rebuild", "--processes", "1")  # as on a small machine
-    assert node_index().doc_count() == 3
+    assert node_index().doc_count() == 4
     assert found(app, "δημοτικες") == {page_uri(public.id)}
     assert sorted(p.name for p in instance.iterdir() if p.name.startswith(INDEX_DIRECTORY)) == [
         index_path(app).name, f"{INDEX_DIRECTORY}.live", f"{INDEX_DIRECTORY}.lock"], "nothing left behind"
@@ -112,7 +112,7 @@ def test_check_does_not_count_changes_the_worker_has_yet_to_index(app, instance,
     make_page(author, "Ωράριο", visibility="public")
     knet(instance, "index", "check")
     out = capsys.readouterr().out
-    assert "Not compared: 1 object(s) whose index jobs are still queued" in out
+    assert "Not compared: 2 object(s) whose index jobs are still queued" in out  # the page and its author
     assert "in step" in out
 
 
