@@ -305,3 +305,15 @@ def test_users_without_a_display_name_are_listed_by_username(english, make_user,
     assert User.by_username("alpha").name == "alpha"
     html = text(english.get("/people"))
     assert html.index(">alpha</a>") < html.index(">zeta</a>")
+
+
+def test_your_own_profile_offers_to_sign_out_everywhere(app, make_user, sign_in):
+    maria = make_user("maria")
+    client = sign_in(maria)
+    own = client.get("/people/maria").get_data(as_text=True)
+    assert 'action="/sign-out-everywhere"' in own
+    make_user("nikos")
+    assert 'action="/sign-out-everywhere"' not in client.get("/people/nikos").get_data(as_text=True)
+    token = csrf_token(own)
+    assert client.post("/sign-out-everywhere", data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
