@@ -1,6 +1,8 @@
 """Signing in with a municipality's directory account, against real slapd servers."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -156,3 +158,23 @@ def test_the_same_uid_in_two_municipalities_is_two_people(athens_node, athens_di
     assert post_sign_in(client, "maria", thessaloniki_directory.accounts["maria"].password).status_code == 401
     assert post_sign_in(client, "maria", athens_directory.accounts["maria"].password).status_code == 302
     assert me(client)["name"] == athens_directory.accounts["maria"].display_name
+
+
+def test_many_sign_ins_at_once_share_the_service_connection_safely(athens_node, athens_directory):
+    directory = athens_node.extensions["knet.directory"]
+    names = ["maria", "nikos", "eleni", "kostas", "admin.it"] * 6
+    results: dict[int, str] = {}
+
+    def sign_in(number: int, username: str) -> None:
+        try:
+            person = directory.authenticate(username, athens_directory.accounts[username].password)
+            results[number] = person.username
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            results[number] = repr(exc)
+
+    threads = [threading.Thread(target=sign_in, args=(number, name)) for number, name in enumerate(names)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [results[number] for number in range(len(names))] == names
