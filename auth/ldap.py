@@ -363,7 +363,10 @@ class Directory:
                 memberships.setdefault(normal_dn(member), []).append(group)
         return {member: tuple(groups) for member, groups in memberships.items()}
 
-    def _person(self, conn: Any, dn: str, entry: dict, username: str) -> Person:
+    def _person(self, conn: Any, dn: str, entry: dict, typed: str) -> Person:
+        # The directory's spelling of the name, not the typed one: "MARIA" and "maria@…" are maria.
+        values = entry.get(self.username_attribute())
+        username = _text(values[0]) if values else typed
         return self._make_person(dn, entry, username, self._groups_of(conn, dn, entry))
 
     def _make_person(self, dn: str, entry: dict, username: str, groups: tuple[str, ...],

@@ -178,3 +178,18 @@ def test_many_sign_ins_at_once_share_the_service_connection_safely(athens_node, 
     for thread in threads:
         thread.join(30)
     assert [results[number] for number in range(len(names))] == names
+
+
+def test_the_directory_spelling_of_a_name_is_the_account(athens_node, athens_directory, thessaloniki_directory):
+    client = athens_node.test_client()
+    assert post_sign_in(client, "MARIA", athens_directory.accounts["maria"].password).status_code == 302
+    assert me(client)["username"] == "maria"
+    assert post_sign_in(athens_node.test_client(), "maria", athens_directory.accounts["maria"].password).status_code == 302
+    assert db.session.scalar(select(db.func.count()).select_from(User)) == 1
+
+
+def test_signing_in_by_mail_is_the_same_account(thessaloniki_node, thessaloniki_directory):
+    anna = thessaloniki_directory.accounts["anna"]
+    client = thessaloniki_node.test_client()
+    assert post_sign_in(client, anna.email, anna.password).status_code == 302
+    assert me(client)["username"] == "anna"
