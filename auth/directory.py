@@ -41,19 +41,17 @@ def record_person(person: Person) -> User:
     elif user.source != "directory":
         raise Conflict(f"A local account is already called '{person.username}'; the directory account "
                        "of the same name cannot use it.")
-    roles = " ".join(role for role in person.roles)
+    roles = " ".join(person.roles)
     if user.id is not None and roles != user.granted_roles:
         audit.record("roles_changed", person.username, user=user,
                      detail=f"{user.granted_roles or 'reader'} -> {roles or 'reader'}")
-    user.granted_roles = roles
-    user.display_name, user.email = person.name[:200], (person.email or None)
-    user.title, user.phone = person.title[:200], person.phone[:64]
-    user.directory_dn = person.dn
-    user.department = department_for(person.units)
-    if not user.active:
+    if user.id is not None and not user.active:
         logger.info("%s is back in the directory: reactivated", person.username)
-    user.active, user.deactivated_reason = True, ""
-    user.profile_updated_at = utcnow()
+    changed = _assign(user, granted_roles=roles, display_name=person.name[:200], email=person.email or None,
+                      title=person.title[:200], phone=person.phone[:64], directory_dn=person.dn,
+                      department=department_for(person.units), active=True, deactivated_reason="")
+    if changed:  # only then is the profile (and its search document) new
+        user.profile_updated_at = utcnow()
     db.session.flush()
     return user
 
@@ -72,6 +70,16 @@ def department_for(units: Iterable[tuple[str, str]]) -> Department | None:
             found.parent = department
         department = found
     return department
+
+
+def _assign(user: User, **values: object) -> bool:
+    """Set the attributes that differ; whether any did (an unchanged sign-in changes nothing)."""
+    changed = False
+    for name, value in values.items():
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed = True
+    return changed
 
 
 @dataclass

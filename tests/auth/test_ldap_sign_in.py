@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from auth.models import AuditEvent, User
+from knet.jobs import Job
 from knet.db import db
 from tests.conftest import post_sign_in, running_node, with_directory
 
@@ -193,3 +194,19 @@ def test_signing_in_by_mail_is_the_same_account(thessaloniki_node, thessaloniki_
     client = thessaloniki_node.test_client()
     assert post_sign_in(client, anna.email, anna.password).status_code == 302
     assert me(client)["username"] == "anna"
+
+
+def test_signing_in_again_unchanged_queues_no_index_update(athens_node, athens_directory):
+    def index_jobs() -> int:
+        return db.session.scalar(select(db.func.count()).select_from(Job).where(Job.kind == "search.index"))
+
+    password = athens_directory.accounts["maria"].password
+    assert post_sign_in(athens_node.test_client(), "maria", password).status_code == 302
+    first = index_jobs()
+    assert first >= 1  # a new person is indexed
+    for _ in range(3):
+        assert post_sign_in(athens_node.test_client(), "maria", password).status_code == 302
+    assert index_jobs() == first
+    athens_directory.add_member(athens_directory.groups["trainers"], athens_directory.accounts["maria"].dn)
+    assert post_sign_in(athens_node.test_client(), "maria", password).status_code == 302
+    assert index_jobs() == first + 1  # her roles changed, so her profile did
