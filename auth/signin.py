@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext
 
 from auth import audit
 from auth.directory import configured_directory, record_person
@@ -118,9 +118,12 @@ def _check_limits(attempt: Attempt) -> None:
             minutes = max(1, math.ceil(wait.total_seconds() / 60))
             audit.record("sign_in_throttled", attempt.key, address=attempt.address,
                          detail=f"{count} failures in {WINDOW}")
-            raise TooManyAttempts(_l("Too many failed sign-ins for this account or from this computer. Wait "
-                                     "%(minutes)d minutes and try again, or ask the IT office for help.",
-                                     minutes=minutes), retry_after=minutes * 60)
+            message = lazy_ngettext(
+                "Too many failed sign-ins for this account or from this computer. Wait %(num)d minute and try "
+                "again, or ask the IT office for help.",
+                "Too many failed sign-ins for this account or from this computer. Wait %(num)d minutes and try "
+                "again, or ask the IT office for help.", minutes)
+            raise TooManyAttempts(message, retry_after=minutes * 60)
 
 
 def _failed(attempt: Attempt, why: str) -> None:

@@ -62,7 +62,7 @@ class Page(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    #: Set when the page is deleted; an administrator can restore it.
+    #: Set when the page is deleted; a moderator can restore it.
     deleted_at: Mapped[datetime | None]
 
     author: Mapped[User | None] = relationship()

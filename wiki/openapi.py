@@ -76,7 +76,7 @@ PATHS = {
                 "properties": {"base_revision": {"type": "integer"}}, "required": ["base_revision"]}}}},
             "responses": {"200": {"description": "Saved", "content": _PAGE}, **_errors(400, 401, 403, 404, 409, 413)},
         },
-        "delete": {"summary": "Delete the page (an administrator can restore it)", "security": _WRITE,
+        "delete": {"summary": "Delete the page (a moderator can restore it)", "security": _WRITE,
                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)}},
     },
     "/pages/{slug}/revisions": {

@@ -282,7 +282,7 @@ def revert_page(actor: User | None, page: Page, number: int) -> Page:
 
 
 def delete_page(actor: User | None, page: Page) -> None:
-    """Hide a page from everyone; an administrator can restore it."""
+    """Hide a page from everyone; a moderator can restore it."""
     _require_editor(actor, page)
     if not (actor.has_role("moderator") or actor.id == page.author_id):
         raise Forbidden(_l("Only the page's author or a moderator may delete it."))
@@ -344,7 +344,7 @@ def _require_free(actor: User, slug: str, keep: Page | None = None) -> None:
     if existing is not None and existing is not keep:
         url = page_path(existing.slug) if can_see(actor, existing.visibility, existing.author_id) else None
         if existing.deleted_at is not None:
-            raise Conflict(_l("A deleted page has this title; an administrator can restore it."), url=url)
+            raise Conflict(_l("A deleted page has this title; a moderator can restore it."), url=url)
         raise Conflict(_l("A page with this title already exists."), url=url)
     redirect = db.session.get(Redirect, slug)
     if redirect is not None and redirect.page is not keep:

@@ -67,7 +67,7 @@ def test_a_link_turns_from_missing_to_existing_when_its_page_is_written(app, cli
 
 
 def _signed_in_as(html: str) -> str:
-    match = re.search(r'<span class="who">([^<]*)</span>', html)
+    match = re.search(r'class="who"[^>]*>([^<]*)</a>', html)
     assert match, "the page does not say who is signed in"
     return match.group(1)
 
