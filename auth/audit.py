@@ -14,9 +14,14 @@ logger = logging.getLogger(__name__)
 
 def record(action: str, username: str, *, user: User | None = None, address: str = "", detail: str = "") -> None:
     """Add an entry in the caller's transaction (and to the log, for the IT officer's log collector)."""
-    db.session.add(AuditEvent(action=action, username=username[:200], address=address[:64], detail=detail[:500],
-                              user_id=user.id if user is not None else None))
+    db.session.add(AuditEvent(action=action, username=storable(username)[:200], address=storable(address)[:64],
+                              detail=storable(detail)[:500], user_id=user.id if user is not None else None))
     logger.info("audit %s user=%r address=%s %s", action, username[:200], address, detail)
+
+
+def storable(text: str) -> str:
+    """Text any database keeps: PostgreSQL refuses NUL characters, which an attacker may well type."""
+    return text.replace("\x00", "\ufffd")
 
 
 def failures_since(since: datetime, *, username: str | None = None, address: str | None = None,

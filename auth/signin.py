@@ -60,7 +60,7 @@ class Attempt:
     @property
     def key(self) -> str:
         """The name as counted and logged: case and surrounding spaces do not make a new name."""
-        return self.username.strip().casefold()[:200]
+        return audit.storable(self.username.strip().casefold())[:200]
 
 
 INCORRECT = _l("The username or password is incorrect.")

@@ -210,3 +210,11 @@ def test_signing_in_again_unchanged_queues_no_index_update(athens_node, athens_d
     athens_directory.add_member(athens_directory.groups["trainers"], athens_directory.accounts["maria"].dn)
     assert post_sign_in(athens_node.test_client(), "maria", password).status_code == 302
     assert index_jobs() == first + 1  # her roles changed, so her profile did
+
+
+@pytest.mark.parametrize("username", ["maria\x00", "\x00", "ma\x00ria*"])
+def test_a_nul_in_the_name_is_refused_and_logged(athens_node, athens_directory, username):
+    client = athens_node.test_client()
+    assert post_sign_in(client, username, athens_directory.accounts["maria"].password).status_code == 401
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "sign_in_failed")) == 1
