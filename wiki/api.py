@@ -8,7 +8,7 @@ from knet.api import json_object, page_links, pagination
 from knet.db import as_utc, db
 from knet.errors import Invalid
 from wiki import services
-from wiki.diff import unified
+from knet.diff import unified
 from wiki.models import Page, Revision
 from wiki.services import PageInput
 

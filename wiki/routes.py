@@ -10,7 +10,7 @@ from knet.db import db
 from knet.render_cache import cached_view
 from knet.errors import Conflict, Invalid, KnetError, TooLarge
 from wiki import services
-from wiki.diff import diff_lines, has_changes
+from knet.diff import diff_lines, has_changes
 from wiki.forms import ActionForm, PageForm, RenameForm, RevisionForm
 from wiki.services import EditConflict, PageInput
 
