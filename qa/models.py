@@ -16,7 +16,7 @@ question_tags = Table(
 )
 
 
-class Tag(db.Model):
+class QuestionTag(db.Model):
     """A topic of questions; «Προμήθειες», «ΠΡΟΜΗΘΕΙΕΣ» and «προμηθειες» are one tag."""
 
     __tablename__ = "qa_tags"
@@ -98,7 +98,7 @@ class Question(db.Model):
 
     author: Mapped[User | None] = relationship(lazy="joined")
     community: Mapped[Community | None] = relationship()
-    tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by="Tag.key")
+    tags: Mapped[list[QuestionTag]] = relationship(secondary=question_tags, order_by=lambda: QuestionTag.key)
     answers: Mapped[list[Answer]] = relationship(back_populates="question", foreign_keys="Answer.question_id",
                                                  cascade="all, delete-orphan")
     accepted_answer: Mapped[Answer | None] = relationship(foreign_keys=[accepted_answer_id], post_update=True)
@@ -155,7 +155,7 @@ class Comment(db.Model):
     author: Mapped[User | None] = relationship(lazy="joined")
 
 
-class Revision(db.Model):
+class PostRevision(db.Model):
     """One saved state of a question (title and body) or of an answer (body); never changed."""
 
     __tablename__ = "qa_revisions"
