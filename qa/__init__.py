@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from qa import models  # noqa: F401 - the tables belong to the schema even before any page uses them
+from knet.content import register as register_content_type
+from qa import content
 
 commands = ()
 demo_content = None
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to wire yet beyond the models: pages, API and search arrive with the services."""
+    for content_type in content.CONTENT_TYPES:
+        register_content_type(app, content_type)
