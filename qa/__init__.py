@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from qa import content
+from qa import api, community_routes, content, routes
 
 commands = ()
 demo_content = None
@@ -13,3 +13,6 @@ demo_content = None
 def init_app(app: Flask) -> None:
     for content_type in content.CONTENT_TYPES:
         register_content_type(app, content_type)
+    routes.init_app(app)
+    community_routes.init_app(app)
+    api.init_app(app)
