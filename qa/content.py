@@ -12,6 +12,11 @@ from qa.models import Answer, Question
 from qa.services import ANSWER_TYPE, QUESTION_TYPE, answer_uri, question_uri
 
 
+#: How much more an accepted answer's words weigh: enough to rank it first among equal matches, not
+#: enough to lift it above a clearly better one (BM25 saturates term frequency).
+ACCEPTED_BOOST = 1.5
+
+
 def question_document(question_id: int) -> SearchDocument | None:
     question = db.session.get(Question, question_id)
     if question is None or question.hidden_at is not None:
@@ -32,7 +37,8 @@ def answer_document(answer_id: int) -> SearchDocument | None:
     return SearchDocument(
         uri=answer_uri(reply.id), type="answer", title=question.title, body=Markup(reply.html).striptags(),
         language=question.language, visibility=question.visibility, home=current_app.config["KNET"]["url"],
-        author=str(reply.author_id or ""), tags=tuple(question.tag_names), updated=as_utc(reply.updated_at))
+        author=str(reply.author_id or ""), tags=tuple(question.tag_names), updated=as_utc(reply.updated_at),
+        boost=ACCEPTED_BOOST if question.accepted_answer_id == reply.id else 1.0)
 
 
 def _question_ids() -> list[int]:

@@ -109,6 +109,8 @@ class SearchDocument:
     author: str = ""
     tags: tuple[str, ...] = ()
     updated: datetime | None = None
+    #: Above 1, the document's words weigh more (an accepted answer outranks others for the same match).
+    boost: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,8 @@ def _values(doc: SearchDocument) -> dict:
               "tags": ",".join(tag.replace(",", " ").strip() for tag in doc.tags)}
     if doc.updated is not None:
         values["updated"] = doc.updated
+    if doc.boost != 1.0:
+        values["_boost"] = doc.boost
     return {name: value for name, value in values.items() if value != ""}
 
 

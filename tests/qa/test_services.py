@@ -9,7 +9,7 @@ from knet import jobs
 from knet.db import db
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from knet.search.indexing import node_index
-from knet.search import Viewer
+from knet.search import Filters, Viewer
 from knet.search.index import search
 from qa import moderation, services, tags
 from qa.models import PostRevision, QuestionTag, Vote
@@ -202,3 +202,18 @@ def test_search_finds_questions_and_answers(app, people, make_question, make_ans
     assert {hit.type for hit in found.hits} == {"question", "answer"}
     answers = search(node_index(), "κοινοποιηση", viewer=Viewer())
     assert [hit.type for hit in answers.hits] == ["answer"]
+
+
+def test_an_accepted_answer_ranks_above_others_for_the_same_match(app, people, make_question, make_answer):
+    question = make_question(people["asker"], title="Ποια φόρμα για άδεια μητρότητας;", visibility="public")
+    same = "Συμπληρώνετε το έντυπο Α12 της υπηρεσίας προσωπικού."
+    plain = make_answer(people["helper"], question, same)
+    accepted = make_answer(people["other"], question, same)
+    jobs.run_pending()
+    first = search(node_index(), "εντυπο", viewer=Viewer(), filters=Filters(type="answer"))
+    assert [hit.uri for hit in first.hits] == [services.answer_uri(plain.id), services.answer_uri(accepted.id)]
+    services.accept(people["asker"], accepted)
+    db.session.commit()
+    jobs.run_pending()
+    ranked = search(node_index(), "εντυπο", viewer=Viewer(), filters=Filters(type="answer"))
+    assert [hit.uri for hit in ranked.hits] == [services.answer_uri(accepted.id), services.answer_uri(plain.id)]
