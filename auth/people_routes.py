@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from itertools import groupby
 
 from flask import (Blueprint, Flask, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from auth import content, people, people_api, people_openapi, photos
 from auth.access import ROLE_NAMES
+from auth.models import User
 from auth.people import ProfileInput
 from auth.people_forms import VISIBILITY_HINTS, ProfileForm
 from knet.api import add_openapi, register_api
@@ -21,6 +24,10 @@ from knet.errors import Invalid
 from knet.views import add_nav_link
 
 bp = Blueprint("people", __name__, template_folder="templates")
+
+PROFILE_PANELS = "auth.profile_panels"
+#: Renders a feature's section of a profile: panel(person, viewer) -> HTML.
+ProfilePanel = Callable[[User, User], Markup]
 
 MAX_QUERY_CHARS = 200
 #: How long a browser keeps a photo fetched by its versioned address (?v=…): a new photo has a new address.
@@ -58,9 +65,15 @@ def directory():
 @login_required
 def profile(username: str):
     person = people.get_person(current_user, username)
+    panels = [panel(person, current_user) for panel in current_app.extensions.get(PROFILE_PANELS, [])]
     return render_template("people/profile.html", person=person, role_labels=ROLE_NAMES,
                            language_name=content.language_name, can_edit=people.can_edit_profile(current_user, person),
-                           photo_version=people.photo_versions([person]).get(person.id))
+                           photo_version=people.photo_versions([person]).get(person.id), panels=panels)
+
+
+def add_profile_panel(app: Flask, panel: ProfilePanel) -> None:
+    """Let a feature show a person's work on their profile (their questions and answers, their courses…)."""
+    app.extensions.setdefault(PROFILE_PANELS, []).append(panel)
 
 
 def _defaults(person) -> dict:

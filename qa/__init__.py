@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from auth.people_routes import add_profile_panel
 from knet.content import register as register_content_type
-from qa import api, community_routes, content, routes
+from qa import api, community_routes, content, demo, profile, routes
 
 commands = ()
-demo_content = None
+#: Fills a demonstration node with sample questions and answers.
+demo_content = demo.seed
 
 
 def init_app(app: Flask) -> None:
@@ -16,3 +18,4 @@ def init_app(app: Flask) -> None:
     routes.init_app(app)
     community_routes.init_app(app)
     api.init_app(app)
+    add_profile_panel(app, profile.profile_panel)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from auth.access import can_see
 from auth.models import User
@@ -51,9 +51,13 @@ def is_moderator(actor: User | None) -> bool:
     return actor is not None and actor.has_role("moderator")
 
 
+#: The largest id the databases store (a larger one in an address is simply not found).
+MAX_ID = 2**31 - 1
+
+
 def get_question(actor: User | None, question_id: int) -> Question:
     """The question, if this person may see it (hidden ones only for moderators and their author)."""
-    question = db.session.get(Question, question_id)
+    question = db.session.get(Question, question_id) if 0 < question_id <= MAX_ID else None
     if question is None or not can_see(actor, question.visibility, question.author_id):
         raise NotFound(NO_SUCH_QUESTION)
     if question.hidden_at is not None and not (is_moderator(actor) or (actor and actor.id == question.author_id)):
@@ -62,7 +66,7 @@ def get_question(actor: User | None, question_id: int) -> Question:
 
 
 def get_answer(actor: User | None, answer_id: int) -> Answer:
-    answer = db.session.get(Answer, answer_id)
+    answer = db.session.get(Answer, answer_id) if 0 < answer_id <= MAX_ID else None
     if answer is None:
         raise NotFound(_l("There is no such answer, or you may not see it."))
     get_question(actor, answer.question_id)
@@ -110,7 +114,7 @@ def ask(actor: User | None, data: QuestionInput) -> Question:
 
 def edit_question(actor: User | None, question: Question, data: QuestionInput) -> Question:
     """Save a new revision of a question (its author, or a moderator)."""
-    _may_edit(actor, question.author_id, question)
+    check_may_edit(actor, question.author_id, question)
     data = _validate_question(data)
     question.title, question.body, question.html = data.title, data.body, markup.render(data.body)
     question.language, question.visibility, question.community_id = data.language, data.visibility, data.community_id
@@ -142,7 +146,7 @@ def answer(actor: User | None, question: Question, body: str) -> Answer:
 
 
 def edit_answer(actor: User | None, reply: Answer, body: str, summary: str = "") -> Answer:
-    _may_edit(actor, reply.author_id, reply.question)
+    check_may_edit(actor, reply.author_id, reply.question)
     body = _validate_body(body)
     reply.body, reply.html, reply.revision, reply.updated_at = body, markup.render(body), reply.revision + 1, utcnow()
     reply.question.active_at = utcnow()
@@ -172,17 +176,14 @@ def comment(actor: User | None, body: str, *, question: Question | None = None, 
 def vote(actor: User | None, value: int, *, question: Question | None = None, answer: Answer | None = None) -> int:
     """Vote +1 or -1, or take a vote back with 0; a second vote replaces the first. Returns the new score."""
     _signed_in(actor)
-    if value not in (-1, 0, 1) or isinstance(value, bool):
+    if type(value) is not int or value not in (-1, 0, 1):
         raise Invalid(_l("A vote is 1 (up), -1 (down) or 0 (take my vote back)."), field="value")
     item = question or answer
     if item.author_id == actor.id:
         raise Forbidden(_l("You cannot vote on what you wrote yourself."))
     if (question or answer.question).locked_at is not None:
         raise Conflict(_l("This question is locked: it takes no votes."))
-    # Lock the item's row: concurrent votes on it wait for each other, so the score is always the
-    # sum of the votes (and a person's two quick votes never both count).
-    model = Question if question else Answer
-    db.session.execute(select(model.id).where(model.id == item.id).with_for_update())
+    _lock(item)
     target = Vote.question_id == item.id if question else Vote.answer_id == item.id
     existing = db.session.scalar(select(Vote).where(Vote.user_id == actor.id, target))
     if value == 0:
@@ -197,6 +198,18 @@ def vote(actor: User | None, value: int, *, question: Question | None = None, an
     item.score = db.session.scalar(select(func.coalesce(func.sum(Vote.value), 0)).where(target))
     db.session.flush()
     return item.score
+
+
+def _lock(item: Question | Answer) -> None:
+    """Make concurrent votes on an item wait for each other, then reload it as it is now: the score is
+    then always the sum of the votes, and a person's two quick votes never both count.
+
+    A no-op UPDATE takes the row's write lock on PostgreSQL and the database's on SQLite (which has
+    no SELECT … FOR UPDATE); the reload replaces what was read before the lock."""
+    model = type(item)
+    db.session.execute(update(model).where(model.id == item.id).values(score=model.score)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(item)
 
 
 def my_vote(actor: User | None, *, question: Question | None = None, answer: Answer | None = None) -> int:
@@ -229,6 +242,8 @@ def unaccept(actor: User | None, question: Question) -> None:
     _signed_in(actor)
     if actor.id != question.author_id and not is_moderator(actor):
         raise Forbidden(_l("Only the person who asked, or a moderator, may accept an answer."))
+    if question.locked_at is not None:
+        raise Conflict(_l("This question is locked."))
     previous = question.accepted_answer
     question.accepted_answer = None
     db.session.flush()
@@ -244,7 +259,8 @@ def _signed_in(actor: User | None) -> None:
         raise Unauthorized(_l("Sign in to take part in questions and answers."))
 
 
-def _may_edit(actor: User | None, author_id: int | None, question: Question) -> None:
+def check_may_edit(actor: User | None, author_id: int | None, question: Question) -> None:
+    """Refuse, with the reason, someone who may not change this question or answer (before showing a form too)."""
     _signed_in(actor)
     if actor.id != author_id and not is_moderator(actor):
         raise Forbidden(_l("Only its author or a moderator may edit this."))

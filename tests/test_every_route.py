@@ -47,7 +47,8 @@ def _values(app, slugs) -> dict[str, list]:
     user = User.by_username("alice")
     return {"slug": list(slugs.values()), "page_id": [1, 2, 3, 4], "number": [1], "username": ["alice"],
             "id": [department], "department_id": [department], "user_id": [user.id], "language": ["el"],
-            "key": ["zqskill", "secretzq"], "skill": ["zqskill"], "name": ["secretzq"]}
+            "key": ["zqskill", "secretzq"], "skill": ["zqskill"], "name": ["secretzq"],
+            "community_id": [1], "question_id": [1, 2], "answer_id": [1]}
 
 
 def addresses(app, slugs) -> list[str]:

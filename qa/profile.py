@@ -1,0 +1,47 @@
+"""A person's part in Q&A, on their profile: questions, answers, accepted answers, and the tags they answer most."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import render_template
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from auth.access import visible_clause
+from auth.models import User
+from knet.db import db
+from qa.models import Answer, Question, QuestionTag, question_tags
+
+TOP_TAGS = 8
+
+
+@dataclass(frozen=True)
+class Contribution:
+    questions: int
+    answers: int
+    accepted: int
+    #: The tags of the questions the person answered, most answered first, with how many answers.
+    top_tags: list[tuple[QuestionTag, int]]
+
+
+def contribution(person: User, viewer: User | None) -> Contribution:
+    """What the viewer may see of the person's questions and answers (hidden ones are not counted)."""
+    seen = visible_clause(viewer, Question.visibility, Question.author_id)
+    questions = db.session.scalar(select(func.count(Question.id)).where(
+        Question.author_id == person.id, Question.hidden_at.is_(None), seen))
+    answered = (select(Answer.id).join(Question, Answer.question_id == Question.id)
+                .where(Answer.author_id == person.id, Answer.hidden_at.is_(None), Question.hidden_at.is_(None), seen))
+    answers = db.session.scalar(select(func.count()).select_from(answered.subquery()))
+    accepted = db.session.scalar(select(func.count()).select_from(
+        answered.where(Question.accepted_answer_id == Answer.id).subquery()))
+    uses = func.count(Answer.id).label("uses")
+    top = db.session.execute(
+        select(QuestionTag, uses).join(question_tags, question_tags.c.tag_id == QuestionTag.id)
+        .join(Question, Question.id == question_tags.c.question_id).join(Answer, Answer.question_id == Question.id)
+        .where(Answer.author_id == person.id, Answer.hidden_at.is_(None), Question.hidden_at.is_(None), seen)
+        .group_by(QuestionTag.id).order_by(uses.desc(), QuestionTag.key).limit(TOP_TAGS))
+    return Contribution(questions or 0, answers or 0, accepted or 0, [(tag, count) for tag, count in top])
+
+
+def profile_panel(person: User, viewer: User) -> Markup:
+    return Markup(render_template("qa/_profile_panel.html", person=person, work=contribution(person, viewer)))
