@@ -24,6 +24,7 @@ from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from knet.search import Filters, Hit, Viewer, fold, search
 from knet.search.indexing import node_index
 from qa.models import Answer, Community, Membership, Question
+from qa.services import UNSTORABLE
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ ACTIVITY_DAYS = 90
 NO_SUCH_COMMUNITY = _l("There is no such community, or you may not see it.")
 _SEPARATORS = re.compile(r"[^\w]+|_+")
 _FINAL_SIGMA = re.compile(r"σ(?=-|$)")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _WORDS = re.compile(r"\w+")
 
 
@@ -344,7 +344,7 @@ def _moderator_count(community: Community) -> int:
 def _check_text(value: object, field: str) -> str:
     if not isinstance(value, str):
         raise Invalid(_l("This field must be text."), field=field)
-    if _UNSTORABLE.search(value):
+    if UNSTORABLE.search(value):
         raise Invalid(_l("The text contains a character that cannot be stored (NUL or an unpaired surrogate)."),
                       field=field)
     return value

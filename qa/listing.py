@@ -27,7 +27,6 @@ from qa.models import (Answer, Comment, Community, Flag, ModerationEntry, PostRe
 from qa.tags import tag_key
 
 #: Ids are 32-bit integers in the database: a larger number names nothing (and must not reach SQL).
-MAX_ID = 2**31 - 1
 #: The lists of the questions page: every question (newest or most active first), those without a
 #: visible answer, those without an accepted answer, and the viewer's own.
 TABS = ("newest", "active", "unanswered", "unaccepted", "mine")
@@ -94,13 +93,13 @@ class Place:
 
 def question(actor: User | None, question_id: int) -> Question:
     """The question, if this person may see it (NotFound otherwise, also for ids no database holds)."""
-    if not 1 <= question_id <= MAX_ID:
+    if not 1 <= question_id <= services.MAX_ID:
         raise NotFound(services.NO_SUCH_QUESTION)
     return services.get_question(actor, question_id)
 
 
 def answer(actor: User | None, answer_id: int) -> Answer:
-    if not 1 <= answer_id <= MAX_ID:
+    if not 1 <= answer_id <= services.MAX_ID:
         raise NotFound(_l("There is no such answer, or you may not see it."))
     return services.get_answer(actor, answer_id)
 
@@ -115,7 +114,7 @@ def original_for(actor: User | None, number: int | None) -> Question:
 
 
 def flag(flag_id: int) -> Flag:
-    found = db.session.get(Flag, flag_id) if 1 <= flag_id <= MAX_ID else None
+    found = db.session.get(Flag, flag_id) if 1 <= flag_id <= services.MAX_ID else None
     if found is None:
         raise NotFound(_l("There is no such flag."))
     return found
@@ -147,7 +146,7 @@ def list_questions(actor: User | None, wanted: ListQuery, page: int, per_page: i
         conditions.append(Question.tags.any(QuestionTag.key == key) if key else false())
     if wanted.community_id is not None:
         conditions.append(Question.community_id == wanted.community_id
-                          if 1 <= wanted.community_id <= MAX_ID else false())
+                          if 1 <= wanted.community_id <= services.MAX_ID else false())
     if wanted.language is not None:
         conditions.append(Question.language == wanted.language if wanted.language in LANGUAGES else false())
     total = db.session.scalar(select(func.count(Question.id)).where(*conditions))
@@ -230,7 +229,7 @@ def compare(revisions: list[PostRevision], old_number: int, new_number: int) -> 
 def place_of(actor: User | None, target_type: str, target_id: int) -> Place:
     """Where a question, answer or comment is shown (its question is None when it is gone)."""
     model = {"question": Question, "answer": Answer, "comment": Comment}.get(target_type)
-    item = db.session.get(model, target_id) if model is not None and 1 <= target_id <= MAX_ID else None
+    item = db.session.get(model, target_id) if model is not None and 1 <= target_id <= services.MAX_ID else None
     if item is None:
         return Place(target_type, target_id, None, "", False)
     if isinstance(item, Question):

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from knet.db import db
 from knet.errors import Invalid, NotFound
 from knet.views import local_path
-from qa import listing, moderation
+from qa import listing, moderation, services
 from qa.forms import ActionForm, DuplicateForm, ReasonForm
 
 bp = Blueprint("qa_moderation", __name__, template_folder="templates")
@@ -31,7 +31,7 @@ def _submitted(form_class):
 
 def _target(kind: str, item_id: int) -> str:
     """The service's name for the kind of item, once the id is one a database can hold."""
-    if item_id > listing.MAX_ID:
+    if item_id > services.MAX_ID:
         raise NotFound(_l("There is nothing like that to act on."))
     return KINDS[kind]
 
