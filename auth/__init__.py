@@ -5,7 +5,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from auth import admin_routes, api, directory, people_routes, routes
+from auth import admin_routes, api, digest, directory, notification_routes, people_routes, routes
 from auth.cli import user
 from auth.ldap_cli import ldap
 from auth.bearer import api_actor
@@ -51,5 +51,7 @@ def init_app(app: Flask) -> None:
     register_api(app, api.bp)
     add_openapi(app, api.PATHS, api.SCHEMAS)
     people_routes.init_app(app)
+    notification_routes.init_app(app)
+    digest.init_app(app)
     # API searches see what the token's owner may see.
     set_api_viewer(app, _api_search_viewer)

@@ -15,6 +15,8 @@ TOKEN_SCOPES = ("read", "write")
 #: Who may see a profile: staff of this node, or also staff of peer municipalities.
 PROFILE_VISIBILITIES = ("internal", "network")
 SOURCES = ("local", "directory")
+#: How often a person wants their unread notifications by e-mail (when the node has [mail] set up).
+DIGESTS = ("off", "daily", "weekly")
 
 user_skills = Table(
     "user_skills", db.metadata,
@@ -55,6 +57,10 @@ class User(UserMixin, db.Model):
     languages: Mapped[str] = mapped_column(String(100), default="")
     profile_visibility: Mapped[str] = mapped_column(String(10), default="internal")
     profile_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: One of DIGESTS.
+    digest: Mapped[str] = mapped_column(String(10), default="daily")
+    #: When the last e-mail digest was sent to the person (None: never).
+    last_digest_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
     department: Mapped[Department | None] = relationship(back_populates="people")
@@ -168,3 +174,28 @@ class AuditEvent(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="", index=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Notification(db.Model):
+    """Something that happened which one person should hear about: an answer to their question, a
+    mention. The sentence is made when it is shown, in the reader's language, from its `kind`."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: What happened, as a feature registered it ("qa.answer", "qa.mention", …).
+    kind: Mapped[str] = mapped_column(String(40))
+    #: Who made it happen (None if their account is gone).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: What it is about, as it was called then (a question's title).
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    #: Where to read it: a path on this node.
+    url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    #: When it went out in an e-mail digest (None: not yet, or never will).
+    emailed_at: Mapped[datetime | None]
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -5,7 +5,7 @@ from flask import Flask
 
 from auth.people_routes import add_profile_panel
 from knet.content import register as register_content_type
-from qa import api, community_routes, content, demo, profile, routes
+from qa import api, community_routes, content, demo, notify, profile, routes
 
 commands = ()
 #: Fills a demonstration node with sample questions and answers.
@@ -19,3 +19,4 @@ def init_app(app: Flask) -> None:
     community_routes.init_app(app)
     api.init_app(app)
     add_profile_panel(app, profile.profile_panel)
+    notify.init_app(app)

@@ -28,6 +28,13 @@ class QuestionTag(db.Model):
     key: Mapped[str] = mapped_column(String(50), unique=True)
 
 
+tag_follows = Table(
+    "qa_tag_follows", db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("qa_tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Community(db.Model):
     """A community of practice: a topic space hosted by this node, with members and moderators."""
 
@@ -45,6 +52,15 @@ class Community(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="community", cascade="all, delete-orphan")
+
+
+class FormerSlug(db.Model):
+    """An address a community had before it was renamed, so that old links still lead to it."""
+
+    __tablename__ = "qa_community_former_slugs"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("qa_communities.id", ondelete="CASCADE"), index=True)
 
 
 class Membership(db.Model):
@@ -90,6 +106,8 @@ class Question(db.Model):
     #: A duplicate points to the question it repeats (and is closed).
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("qa_questions.id", ondelete="SET NULL"))
     locked_at: Mapped[datetime | None]
+    #: Why it was locked, shown on the question.
+    locked_reason: Mapped[str | None] = mapped_column(String(500))
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
     hidden_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
