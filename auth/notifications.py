@@ -20,6 +20,8 @@ from knet.errors import Invalid, NotFound, Unauthorized
 
 EXTENSION = "auth.notification_kinds"
 MAX_SUBJECT = 300
+#: The largest id the databases store.
+MAX_ID = 2**31 - 1
 #: Read notifications older than this are deleted by the digest job; unread ones are kept.
 KEEP_READ = timedelta(days=180)
 DIGEST_NAMES = {"off": _l("Never"), "daily": _l("Once a day"), "weekly": _l("Once a week")}
@@ -81,7 +83,7 @@ def recent(person: User | None, page: int = 1, per_page: int = 25,
 def get(person: User | None, notification_id: int) -> Notification:
     """One of the person's own notifications (anybody else's is not found)."""
     _signed_in(person)
-    found = db.session.get(Notification, notification_id) if 0 < notification_id < 2**31 else None
+    found = db.session.get(Notification, notification_id) if 0 < notification_id <= MAX_ID else None
     if found is None or found.user_id != person.id:
         raise NotFound(_l("There is no such notification among yours."))
     return found

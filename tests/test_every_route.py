@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from auth.models import Department, Skill, User
+from auth.notifications import notify
 from knet import jobs
 from knet.db import db
 from tests.conftest import PASSWORD
@@ -37,6 +38,8 @@ def world(app, make_user, make_page):
                          tags=["secretzq"], licence="CC-BY-4.0")
         slugs[visibility] = page.slug
     people = {role: make_user(f"{role}-person", role=role) for role in ROLES}
+    # Only its reader may see a notification, whatever their role.
+    notify([author], "test.private", actor=None, subject=f"{PRIVATE} notification", url="/")
     db.session.commit()
     jobs.run_pending()
     return author, slugs, people
@@ -48,7 +51,8 @@ def _values(app, slugs) -> dict[str, list]:
     return {"slug": list(slugs.values()), "page_id": [1, 2, 3, 4], "number": [1], "username": ["alice"],
             "id": [department], "department_id": [department], "user_id": [user.id], "language": ["el"],
             "key": ["zqskill", "secretzq"], "skill": ["zqskill"], "name": ["secretzq"],
-            "community_id": [1], "question_id": [1, 2], "answer_id": [1]}
+            "community_id": [1], "question_id": [1, 2], "answer_id": [1],
+            "notification_id": [1]}
 
 
 def addresses(app, slugs) -> list[str]:
