@@ -199,3 +199,14 @@ class Notification(db.Model):
     emailed_at: Mapped[datetime | None]
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class GroupMembership(db.Model):
+    """A group the person belongs to in the directory (any group, not only those that give roles), as
+    last seen at sign-in or sync; courses are assigned to groups."""
+
+    __tablename__ = "user_groups"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: The group's DN in one spelling (auth.ldap.normal_dn).
+    dn: Mapped[str] = mapped_column(String(1000), primary_key=True, index=True)

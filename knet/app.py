@@ -10,6 +10,7 @@ from flask import Flask
 import auth
 import auth.models
 import auth.services
+import learning
 import qa
 import wiki
 from knet import api, config, errors, i18n, render_cache, search, views
@@ -22,7 +23,7 @@ DEMO_CREDENTIALS = "demo-credentials.txt"
 
 #: Feature packages, in the order they are wired; each has init_app(app), a `commands` list and
 #: `demo_content(admin, max_body_bytes)` (or None) that fills a demonstration node.
-FEATURES = (auth, wiki, qa)
+FEATURES = (auth, wiki, qa, learning)
 
 
 def create_app(instance: str | os.PathLike | None = None, overrides: dict | None = None) -> Flask:
