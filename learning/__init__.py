@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from learning import models  # noqa: F401  (the tables, for migrations)
+from learning import attachment_routes, certificate_routes
 
 commands = ()
 demo_content = None
@@ -11,3 +11,5 @@ demo_content = None
 
 def init_app(app: Flask) -> None:
     """Wire the learning pages, API and content types into the node."""
+    attachment_routes.init_app(app)
+    certificate_routes.init_app(app)
