@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from learning import attachment_routes, certificate_routes
+from learning import attachment_routes, certificate_routes, models  # noqa: F401  (models: the tables, for migrations)
 
 commands = ()
 demo_content = None
