@@ -1,4 +1,4 @@
-"""Questions and answers in the JSON API: /api/v1/questions and /api/v1/answers.
+"""Questions and answers in the JSON API: /api/v1/questions, /api/v1/answers, and the tags one follows.
 
 Thin views: parse the request, call qa.services, commit, answer JSON. Every failure is a problem
 document (knet.errors); a race the database refused is a 409 or 503 the client can repeat.
@@ -23,7 +23,7 @@ from knet.db import as_utc, db
 from knet.errors import Conflict, Invalid, NotFound, problem
 from qa import openapi, services
 from qa import tags as qa_tags
-from qa.models import Answer, Comment, Question, Vote, question_tags
+from qa.models import Answer, Comment, Question, QuestionTag, Vote, question_tags
 from qa.services import QuestionInput
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def _question_input(data: dict, defaults: QuestionInput) -> QuestionInput:
         raise Invalid(_l("The field “community” must be a community's id (a whole number) or null."),
                       field="community")
     if community is not None and not 1 <= community <= MAX_ID:
-        raise Invalid(_l("There is no such community."), field="community")
+        raise Invalid(_l("There is no such community, or you may not see it."), field="community")
     return QuestionInput(
         title=data.get("title", defaults.title), body=data.get("body", defaults.body), tags=tags,
         language=data.get("language", defaults.language), visibility=data.get("visibility", defaults.visibility),
@@ -328,6 +328,43 @@ def unaccept_answer(answer_id: int):
     return answer_json(actor, reply)
 
 
+# Tags ----------------------------------------------------------------------------------------------
+
+def tag_json(tag: QuestionTag, following: bool) -> dict:
+    return {"name": tag.name, "following": following,
+            "questions": url_for("qa_api.list_questions", tag=tag.name)}
+
+
+@bp.get("/tags/followed")
+def followed_tags():
+    """The tags the caller follows, by name."""
+    return {"items": [tag_json(tag, True) for tag in qa_tags.followed_tags(api_actor())]}
+
+
+@bp.put("/tags/<path:name>/follow")
+def follow_tag(name: str):
+    """Follow a tag (made if no question has it yet): its new questions are told to the caller."""
+    actor = api_actor()
+    _no_body()
+    tag = qa_tags.named(name)
+    qa_tags.follow(actor, tag)
+    db.session.commit()
+    return tag_json(tag, True)
+
+
+@bp.delete("/tags/<path:name>/follow")
+def unfollow_tag(name: str):
+    """Stop following a tag (following it or not, the answer is the same)."""
+    actor = api_actor()
+    _no_body()
+    tag = qa_tags.find(name)
+    if tag is None:
+        raise NotFound(_l("There is no tag “%(tag)s”.", tag=name[:qa_tags.MAX_TAG_LENGTH]))
+    qa_tags.follow(actor, tag, False)
+    db.session.commit()
+    return tag_json(tag, False)
+
+
 # Races ---------------------------------------------------------------------------------------------
 
 @bp.errorhandler(IntegrityError)
@@ -351,6 +388,6 @@ def refused_by_the_database(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Serve /api/v1/questions and /api/v1/answers and describe them in openapi.json."""
+    """Serve /api/v1/questions, /api/v1/answers and /api/v1/tags and describe them in openapi.json."""
     register_api(app, bp)
     add_openapi(app, openapi.PATHS, openapi.SCHEMAS)

@@ -65,6 +65,12 @@ class VoteForm(FlaskForm):
     value = IntegerField(validators=[InputRequired(), AnyOf([-1, 0, 1])])
 
 
+class TagFollowForm(FlaskForm):
+    """Follow, or stop following, one tag (its name as written in the list's filter; the service checks it)."""
+
+    tag = HiddenField(validators=[DataRequired()])
+
+
 class ActionForm(FlaskForm):
     """A POST that carries its CSRF token and where to go back to (accept, reopen, restore, dismiss…)."""
 

@@ -1,4 +1,4 @@
-"""The OpenAPI description of /api/v1/questions and /api/v1/answers."""
+"""The OpenAPI description of /api/v1/questions, /api/v1/answers and /api/v1/tags."""
 from __future__ import annotations
 
 from knet.config import LANGUAGES, VISIBILITIES
@@ -17,6 +17,8 @@ def _id(name: str, what: str) -> dict:
 
 
 _QUESTION_ID = _id("question_id", "question")
+_TAG_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 50},
+             "description": "The tag's name (case and accents do not matter)."}
 _ANSWER_ID = _id("answer_id", "answer")
 
 
@@ -120,6 +122,15 @@ SCHEMAS = {
         "properties": {"value": {"type": "integer", "enum": [-1, 0, 1],
                                  "description": "1 up, -1 down, 0 take your vote back; a new vote replaces yours."}},
     },
+    "Tag": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string",
+                     "description": "As first written; case, accents and spaces never make two tags."},
+            "following": {"type": "boolean", "description": "Whether you are told of each new question with it."},
+            "questions": {"type": "string", "description": "Its questions in the API."},
+        },
+    },
     "VoteResult": {
         "type": "object",
         "properties": {"score": {"type": "integer", "description": "The new sum of the votes."},
@@ -216,6 +227,32 @@ PATHS = {
             "security": _WRITE,
             "responses": {"200": {"description": "No longer accepted", "content": _json("Answer")},
                           **_errors(400, 401, 403, 404, 409, 503)},
+        },
+    },
+    "/tags/followed": {
+        "get": {
+            "summary": "The tags you follow, by name",
+            "responses": {"200": {"description": "`items`: the tags (Tag)", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"items": {
+                    "type": "array", "items": {"$ref": "#/components/schemas/Tag"}}}}}}},
+                          **_errors(401)},
+        },
+    },
+    "/tags/{name}/follow": {
+        "parameters": [_TAG_NAME],
+        "put": {
+            "summary": "Follow a tag: you are told of each new question with it (a new name makes the tag)",
+            "security": _WRITE,
+            "requestBody": _NO_BODY,
+            "responses": {"200": {"description": "Followed (also when you already did)", "content": _json("Tag")},
+                          **_errors(400, 401, 403, 503)},
+        },
+        "delete": {
+            "summary": "Stop following a tag",
+            "security": _WRITE,
+            "responses": {"200": {"description": "Not followed (also when you did not)", "content": _json("Tag")},
+                          "404": {"description": "No tag has this name", "content": _PROBLEM},
+                          **_errors(400, 401, 403, 503)},
         },
     },
 }

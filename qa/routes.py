@@ -16,7 +16,8 @@ from knet.errors import Invalid, KnetError, TooLarge
 from knet.search.views import link_of
 from knet.views import add_nav_link
 from qa import listing, moderation_routes, services
-from qa.forms import AnswerEditForm, AnswerForm, CommentForm, QuestionForm, VoteForm
+from qa import tags as qa_tags
+from qa.forms import AnswerEditForm, AnswerForm, CommentForm, QuestionForm, TagFollowForm, VoteForm
 from qa.models import Answer, Question
 from qa.services import QuestionInput
 
@@ -62,8 +63,11 @@ def index():
                                language=language if language in LANGUAGES else None)
     page, per_page = _page_number(), current_app.config["KNET"]["page_size"]
     questions, total = listing.list_questions(_actor(), wanted, page, per_page)
+    following = bool(wanted.tag and current_user.is_authenticated
+                     and qa_tags.is_following(current_user, qa_tags.find(wanted.tag)))
     return render_template("qa/index.html", questions=questions, total=total, wanted=wanted, page=page,
-                           per_page=per_page, communities=listing.communities(_actor()))
+                           per_page=per_page, communities=listing.communities(_actor()), following=following,
+                           followed=qa_tags.followed_tags(current_user) if current_user.is_authenticated else [])
 
 
 @bp.get("/questions/tags/suggestions")
@@ -83,6 +87,36 @@ def similar():
     hits = listing.similar_questions(_actor(), query)
     return _no_store(jsonify({"query": query, "results": [
         {"title": hit.title, "link": link_of(hit), "type": "question", "language": hit.language} for hit in hits]}))
+
+
+@bp.post("/questions/tags/follow")
+@login_required
+def follow_tag():
+    """Follow the tag of the list the person is reading, to hear of its new questions."""
+    name = _follow_tag(True)
+    flash(_("You follow the tag “%(tag)s”: you will be told of each new question in it.", tag=name), "success")
+    return redirect(url_for("qa.index", tag=name))
+
+
+@bp.post("/questions/tags/unfollow")
+@login_required
+def unfollow_tag():
+    name = _follow_tag(False)
+    flash(_("You no longer follow the tag “%(tag)s”.", tag=name), "success")
+    return redirect(url_for("qa.index", tag=name))
+
+
+def _follow_tag(following: bool) -> str:
+    """Follow or stop following the tag named in the form; its name as the tag spells it."""
+    form = TagFollowForm()
+    if not form.validate_on_submit():
+        raise Invalid(_l("Say which tag to follow."), field="tag")
+    tag = qa_tags.named(form.tag.data) if following else qa_tags.find(form.tag.data)
+    if tag is None:  # stopping to follow a tag that does not exist: nothing to do
+        return form.tag.data
+    qa_tags.follow(current_user, tag, following)
+    db.session.commit()
+    return tag.name
 
 
 # Asking and editing ------------------------------------------------------------------------------

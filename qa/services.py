@@ -19,6 +19,7 @@ from knet import content, markup
 from knet.config import LANGUAGES, VISIBILITIES
 from knet.db import db, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
+from qa import notify
 from qa import tags as qa_tags
 from qa.models import Answer, Comment, Community, PostRevision, Question, Vote
 
@@ -100,7 +101,7 @@ def revisions(question: Question | None = None, answer: Answer | None = None) ->
 def ask(actor: User | None, data: QuestionInput) -> Question:
     """Ask a question (anyone signed in)."""
     _signed_in(actor)
-    data = _validate_question(data)
+    data = _validate_question(actor, data)
     question = Question(title=data.title, body=data.body, html=markup.render(data.body), language=data.language,
                         visibility=data.visibility, author=actor, community_id=data.community_id)
     question.tags = qa_tags.tags_for(data.tags)
@@ -108,6 +109,7 @@ def ask(actor: User | None, data: QuestionInput) -> Question:
     db.session.flush()
     _add_revision(actor, question=question, title=data.title, body=data.body, summary=data.summary)
     changed_question(question)
+    notify.asked(actor, question)
     logger.info("%s asked question %d", actor.username, question.id)
     return question
 
@@ -115,7 +117,8 @@ def ask(actor: User | None, data: QuestionInput) -> Question:
 def edit_question(actor: User | None, question: Question, data: QuestionInput) -> Question:
     """Save a new revision of a question (its author, or a moderator)."""
     check_may_edit(actor, question.author_id, question)
-    data = _validate_question(data)
+    data = _validate_question(actor, data)
+    before = question.html
     question.title, question.body, question.html = data.title, data.body, markup.render(data.body)
     question.language, question.visibility, question.community_id = data.language, data.visibility, data.community_id
     question.tags = qa_tags.tags_for(data.tags)
@@ -123,6 +126,7 @@ def edit_question(actor: User | None, question: Question, data: QuestionInput) -
     question.active_at = utcnow()
     _add_revision(actor, question=question, title=data.title, body=data.body, summary=data.summary)
     changed_question(question)
+    notify.question_edited(actor, question, before)
     return question
 
 
@@ -141,6 +145,7 @@ def answer(actor: User | None, question: Question, body: str) -> Answer:
     db.session.flush()
     _add_revision(actor, answer=reply, body=body)
     changed_answer(reply)
+    notify.answered(actor, reply)
     logger.info("%s answered question %d", actor.username, question.id)
     return reply
 
@@ -148,10 +153,12 @@ def answer(actor: User | None, question: Question, body: str) -> Answer:
 def edit_answer(actor: User | None, reply: Answer, body: str, summary: str = "") -> Answer:
     check_may_edit(actor, reply.author_id, reply.question)
     body = _validate_body(body)
+    before = reply.html
     reply.body, reply.html, reply.revision, reply.updated_at = body, markup.render(body), reply.revision + 1, utcnow()
     reply.question.active_at = utcnow()
     _add_revision(actor, answer=reply, body=body, summary=_validate_summary(summary))
     changed_answer(reply)
+    notify.answer_edited(actor, reply, before)
     return reply
 
 
@@ -170,6 +177,7 @@ def comment(actor: User | None, body: str, *, question: Question | None = None, 
     db.session.add(remark)
     target_question.active_at = utcnow()
     db.session.flush()
+    notify.commented(actor, remark, question, answer)
     return remark
 
 
@@ -236,6 +244,8 @@ def accept(actor: User | None, reply: Answer) -> None:
     for changed in {previous, reply} - {None}:
         changed_answer(changed)
     changed_question(question)
+    if previous is not reply:
+        notify.accepted(actor, reply)
 
 
 def unaccept(actor: User | None, question: Question) -> None:
@@ -302,7 +312,7 @@ def _validate_summary(summary: object) -> str:
     return summary
 
 
-def _validate_question(data: QuestionInput) -> QuestionInput:
+def _validate_question(actor: User, data: QuestionInput) -> QuestionInput:
     title = " ".join(_check_text(data.title, "title").split())
     if len(title) < MIN_TITLE:
         raise Invalid(_l("Say what you want to know in a title of at least %(min)d characters.", min=MIN_TITLE),
@@ -314,10 +324,19 @@ def _validate_question(data: QuestionInput) -> QuestionInput:
     if data.visibility not in VISIBILITIES:
         raise Invalid(_l("The visibility must be one of %(choices)s.", choices=", ".join(VISIBILITIES)),
                       field="visibility")
-    if data.community_id is not None and db.session.get(Community, data.community_id) is None:
-        raise Invalid(_l("There is no such community."), field="community")
+    if data.community_id is not None:
+        _check_community(actor, data.community_id)
     return QuestionInput(title, _validate_body(data.body), qa_tags.normalise(data.tags or []), data.language,
                          data.visibility, data.community_id, _validate_summary(data.summary))
+
+
+def _check_community(actor: User, community_id: object) -> None:
+    """Refuse a community that does not exist or that the asker may not see, as qa.communities reads them
+    (which imports this module, so the rule is repeated here rather than imported)."""
+    valid_id = type(community_id) is int and 0 < community_id <= MAX_ID
+    community = db.session.get(Community, community_id) if valid_id else None
+    if community is None or not can_see(actor, community.visibility, None):
+        raise Invalid(_l("There is no such community, or you may not see it."), field="community")
 
 
 def _add_revision(actor: User, *, question: Question | None = None, answer: Answer | None = None,
