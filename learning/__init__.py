@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from learning import attachment_routes, certificate_routes, models  # noqa: F401  (models: the tables, for migrations)
+from knet.content import register as register_content_type
+from learning import attachment_routes, certificate_routes, content
 
 commands = ()
 demo_content = None
@@ -11,5 +12,7 @@ demo_content = None
 
 def init_app(app: Flask) -> None:
     """Wire the learning pages, API and content types into the node."""
+    for content_type in content.CONTENT_TYPES:
+        register_content_type(app, content_type)
     attachment_routes.init_app(app)
     certificate_routes.init_app(app)
