@@ -79,6 +79,7 @@ def question_json(question: Question) -> dict:
         "closed_reason": question.closed_reason,
         "duplicate_of": question.duplicate_of_id,
         "locked": question.locked_at is not None,
+        "locked_reason": question.locked_reason if question.locked_at is not None else None,
         "hidden": question.hidden_at is not None,
         "hidden_reason": question.hidden_reason,
         "revision": question.revision,

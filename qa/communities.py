@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from auth.access import can_see, require_role, visible_clause
 from auth.models import User
@@ -23,8 +23,8 @@ from knet.db import as_utc, db, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from knet.search import Filters, Hit, Viewer, fold, search
 from knet.search.indexing import node_index
-from qa.models import Answer, Community, Membership, Question
-from qa.services import UNSTORABLE
+from qa.models import Answer, Community, FormerSlug, Membership, Question
+from qa.services import MAX_ID, UNSTORABLE
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,25 @@ def community_uri(community_id: int) -> str:
 # Reading ------------------------------------------------------------------------------------------
 
 def get_community(actor: User | None, slug: str) -> Community:
+    if UNSTORABLE.search(slug):  # no database could hold it (PostgreSQL refuses to compare it)
+        raise NotFound(NO_SUCH_COMMUNITY)
     community = db.session.scalar(select(Community).where(Community.slug == slug))
     return _visible(actor, community)
 
 
 def get_community_by_id(actor: User | None, community_id: int) -> Community:
-    return _visible(actor, db.session.get(Community, community_id))
+    return _visible(actor, db.session.get(Community, community_id) if 0 < community_id <= MAX_ID else None)
+
+
+def renamed(actor: User | None, slug: str) -> Community | None:
+    """The community that had this address before it was renamed, if this person may see it."""
+    if UNSTORABLE.search(slug) or slug in RESERVED_SLUGS:
+        return None
+    former = db.session.get(FormerSlug, slug)
+    community = db.session.get(Community, former.community_id) if former is not None else None
+    if community is None or not can_see(actor, community.visibility, None):
+        return None
+    return community
 
 
 def _visible(actor: User | None, community: Community | None) -> Community:
@@ -150,14 +163,26 @@ def membership_of(actor: User | None, community: Community) -> Membership | None
                                                       Membership.user_id == actor.id))
 
 
-def members(community: Community, limit: int = 100) -> list[Membership]:
+def members(community: Community, limit: int = 100, offset: int = 0) -> list[Membership]:
     """Moderators first, then members, each by name."""
     role_order = (Membership.role != "moderator")
     return list(db.session.scalars(select(Membership).join(User, Membership.user_id == User.id)
                                    .where(Membership.community_id == community.id)
                                    .order_by(role_order, func.lower(func.coalesce(func.nullif(User.display_name, ""),
                                                                                   User.username)), User.id)
-                                   .limit(limit)))
+                                   .offset(offset).limit(limit)))
+
+
+def list_members(actor: User | None, community: Community, page: int = 1,
+                 per_page: int = 25) -> tuple[list[Membership], int]:
+    """One page of a community's members (moderators first) and how many there are; like its page,
+    it shows them only to people signed in who may see the community."""
+    if actor is None:
+        raise Unauthorized(_l("Sign in to see who belongs to a community."))
+    _visible(actor, community)
+    total = db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.community_id == community.id))
+    return members(community, per_page, (page - 1) * per_page), total
 
 
 def latest_questions(actor: User | None, community: Community, limit: int = 10) -> list[Question]:
@@ -238,6 +263,7 @@ def create_community(actor: User | None, name: str, description: str = "", visib
     name, slug = _validate_name(name)
     description, visibility = _validate_description(description), _validate_visibility(visibility)
     _unique(slug)
+    _take_over(slug)
     community = Community(slug=slug, name=name, description=description, description_html=markup.render(description),
                           visibility=visibility, created_by_id=actor.id)
     community.memberships.append(Membership(user=actor, role="moderator", following=True))
@@ -250,11 +276,16 @@ def create_community(actor: User | None, name: str, description: str = "", visib
 
 def update_community(actor: User | None, community: Community, name: str, description: str,
                      visibility: str) -> Community:
-    """Change a community's name, description or visibility (its moderators, or the node's)."""
+    """Change a community's name, description or visibility (its moderators, or the node's); its old
+    address then leads to the new one."""
     require_manager(actor, community)
     name, slug = _validate_name(name)
     description, visibility = _validate_description(description), _validate_visibility(visibility)
     _unique(slug, community)
+    if slug != community.slug:
+        _take_over(slug)
+        if community.slug not in RESERVED_SLUGS:  # a word reserved since then leads to its own page
+            db.session.add(FormerSlug(slug=community.slug, community_id=community.id))
     community.name, community.slug, community.visibility = name, slug, visibility
     community.description, community.description_html = description, markup.render(description)
     db.session.flush()
@@ -383,6 +414,12 @@ def _unique(slug: str, community: Community | None = None) -> None:
     if existing is not None and existing is not community:
         raise Conflict(_l("A community with this name already exists (its address is “%(slug)s”): join it, or "
                           "choose another name.", slug=slug), field="name", url=f"/communities/{slug}")
+
+
+def _take_over(slug: str) -> None:
+    """A community that takes an address another one had before a rename (or its own, back) is what
+    the address leads to from now on."""
+    db.session.execute(delete(FormerSlug).where(FormerSlug.slug == slug))
 
 
 def _changed(community: Community) -> None:

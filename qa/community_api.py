@@ -1,4 +1,4 @@
-"""Communities in the JSON API: /api/v1/communities and each one's membership."""
+"""Communities in the JSON API: /api/v1/communities, each one's members and your membership."""
 from __future__ import annotations
 
 from flask import Blueprint, request, url_for
@@ -19,6 +19,11 @@ FIELDS = {"name", "description", "visibility"}
 
 def membership_json(membership: Membership) -> dict:
     return {"community": membership.community_id, "role": membership.role, "following": membership.following,
+            "joined": as_utc(membership.joined_at).isoformat()}
+
+
+def member_json(membership: Membership) -> dict:
+    return {"username": membership.user.username, "name": membership.user.name, "role": membership.role,
             "joined": as_utc(membership.joined_at).isoformat()}
 
 
@@ -63,6 +68,30 @@ def create_community():
 def get_community(community_id: int):
     actor = api_actor()
     return community_json(communities.summary(actor, communities.get_community_by_id(actor, community_id)))
+
+
+@bp.patch("/<int:community_id>")
+def update_community(community_id: int):
+    """Change what is sent of the name, description and visibility (the community's managers)."""
+    actor = api_actor()
+    community = communities.get_community_by_id(actor, community_id)
+    communities.require_manager(actor, community)  # before reading the body: who may not, learns that first
+    data = json_object(FIELDS)
+    communities.update_community(actor, community, data.get("name", community.name),
+                                 data.get("description", community.description),
+                                 data.get("visibility", community.visibility))
+    db.session.commit()
+    return community_json(communities.summary(actor, community))
+
+
+@bp.get("/<int:community_id>/members")
+def list_members(community_id: int):
+    actor = api_actor()
+    page, per_page = pagination()
+    listed, total = communities.list_members(actor, communities.get_community_by_id(actor, community_id), page,
+                                             per_page)
+    return {"members": [member_json(membership) for membership in listed],
+            **page_links("communities_api.list_members", page, per_page, total, community_id=community_id)}
 
 
 @bp.post("/<int:community_id>/membership")

@@ -7,6 +7,17 @@ _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schema
 _COMMUNITY = {"application/json": {"schema": {"$ref": "#/components/schemas/Community"}}}
 _MEMBERSHIP = {"application/json": {"schema": {"$ref": "#/components/schemas/Membership"}}}
 _WRITE = [{"bearer": []}]
+_PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+_PAGE_FIELDS = {"page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"},
+                "next": {"type": ["string", "null"]}, "prev": {"type": ["string", "null"]}}
+_FIELDS = {
+    "name": {"type": "string", "minLength": MIN_NAME, "maxLength": MAX_NAME,
+             "description": "The community's address (slug) is made from it; the old address then leads to the "
+                            "new one."},
+    "description": {"type": "string", "maxLength": MAX_DESCRIPTION, "description": "Markdown."},
+    "visibility": {"type": "string", "enum": list(VISIBILITIES), "default": "internal"},
+}
 _ID = {"name": "community_id", "in": "path", "required": True, "schema": {"type": "integer"},
        "description": "The community's number: its URI is {node url}/communities/{community_id}."}
 
@@ -25,6 +36,15 @@ SCHEMAS = {
             "community": {"type": "integer"},
             "role": {"type": "string", "enum": list(ROLES)},
             "following": {"type": "boolean", "description": "Whether the member hears about new questions."},
+            "joined": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Member": {
+        "type": "object",
+        "properties": {
+            "username": {"type": "string"},
+            "name": {"type": "string", "description": "The name the person shows, or their username."},
+            "role": {"type": "string", "enum": list(ROLES)},
             "joined": {"type": "string", "format": "date-time"},
         },
     },
@@ -50,11 +70,14 @@ SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "required": ["name"],
-        "properties": {
-            "name": {"type": "string", "minLength": MIN_NAME, "maxLength": MAX_NAME},
-            "description": {"type": "string", "maxLength": MAX_DESCRIPTION, "description": "Markdown."},
-            "visibility": {"type": "string", "enum": list(VISIBILITIES), "default": "internal"},
-        },
+        "properties": _FIELDS,
+    },
+    "CommunityChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Only the fields sent change.",
+        "properties": {name: {key: value for key, value in field.items() if key != "default"}
+                       for name, field in _FIELDS.items()},
     },
 }
 
@@ -62,17 +85,13 @@ PATHS = {
     "/communities": {
         "get": {
             "summary": "The communities you may see, by name, with their member and question counts",
-            "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                           {"name": "per_page", "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+            "parameters": _PAGING,
             "responses": {"200": {"description": "One page of communities with total, next and prev",
                                   "content": {"application/json": {"schema": {
                                       "type": "object", "properties": {
                                           "communities": {"type": "array",
                                                           "items": {"$ref": "#/components/schemas/Community"}},
-                                          "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                                          "total": {"type": "integer"}, "next": {"type": ["string", "null"]},
-                                          "prev": {"type": ["string", "null"]}}}}}},
+                                          **_PAGE_FIELDS}}}}},
                           **_errors(400, 401)},
         },
         "post": {
@@ -87,6 +106,27 @@ PATHS = {
         "parameters": [_ID],
         "get": {"summary": "One community, with its counts and your membership",
                 "responses": {"200": {"description": "The community", "content": _COMMUNITY}, **_errors(401, 404)}},
+        "patch": {
+            "summary": "Change the name, description or visibility (the community's moderators, or the node's)",
+            "security": _WRITE,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/CommunityChange"}}}},
+            "responses": {"200": {"description": "Saved", "content": _COMMUNITY}, **_errors(400, 401, 403, 404, 409)},
+        },
+    },
+    "/communities/{community_id}/members": {
+        "parameters": [_ID],
+        "get": {
+            "summary": "The members, moderators first, then by name (for people signed in who may see the community)",
+            "parameters": _PAGING,
+            "responses": {"200": {"description": "One page of members with total, next and prev",
+                                  "content": {"application/json": {"schema": {
+                                      "type": "object", "properties": {
+                                          "members": {"type": "array",
+                                                      "items": {"$ref": "#/components/schemas/Member"}},
+                                          **_PAGE_FIELDS}}}}},
+                          **_errors(400, 401, 404)},
+        },
     },
     "/communities/{community_id}/membership": {
         "parameters": [_ID],

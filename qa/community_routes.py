@@ -36,6 +36,19 @@ def _page_number() -> int:
     return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE_NUMBER)
 
 
+@bp.before_request
+def follow_rename():
+    """An address a community had before a rename leads, for good, to the same page at its new one (with
+    the same query); a form sent to the old address is sent on as it is (308)."""
+    slug = (request.view_args or {}).get("slug")
+    community = communities.renamed(_actor(), slug) if slug is not None else None
+    if community is None:
+        return None
+    query = request.query_string.decode("utf-8", "replace")  # redirect() writes it back as UTF-8
+    location = url_for(request.endpoint, **{**request.view_args, "slug": community.slug})
+    return redirect(location + (f"?{query}" if query else ""), 301 if request.method in ("GET", "HEAD") else 308)
+
+
 @bp.get("/communities")
 def index():
     page, per_page = _page_number(), current_app.config["KNET"]["page_size"]

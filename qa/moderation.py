@@ -60,15 +60,17 @@ def mark_duplicate(actor: User | None, question: Question, original: Question) -
 
 
 def lock(actor: User | None, question: Question, reason: str = "") -> None:
-    """Freeze a question: no answers, comments, votes or edits (except by moderators)."""
+    """Freeze a question: no answers, comments, votes or edits (except by moderators); the reason, if
+    given, is shown on it."""
     require_role(actor, "moderator")
-    question.locked_at = utcnow()
-    _log(actor, "lock", "question", question.id, _reason(reason, required=False))
+    reason = _reason(reason, required=False)
+    question.locked_at, question.locked_reason = utcnow(), reason or None
+    _log(actor, "lock", "question", question.id, reason)
 
 
 def unlock(actor: User | None, question: Question) -> None:
     require_role(actor, "moderator")
-    question.locked_at = None
+    question.locked_at = question.locked_reason = None
     _log(actor, "unlock", "question", question.id)
 
 
@@ -153,7 +155,10 @@ def _reason(reason: object, required: bool = True) -> str:
     text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if required and not text:
         raise Invalid(_l("Give a reason: the people involved will read it."), field="reason")
-    if len(text) > MAX_REASON or "\x00" in text:
+    if services.UNSTORABLE.search(text):
+        raise Invalid(_l("The text contains a character that cannot be stored (NUL or an unpaired surrogate)."),
+                      field="reason")
+    if len(text) > MAX_REASON:
         raise Invalid(_l("The reason may have at most %(max)d characters.", max=MAX_REASON), field="reason")
     return text
 

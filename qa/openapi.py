@@ -84,6 +84,7 @@ SCHEMAS = {
             "closed": {"type": "boolean"}, "closed_reason": {"type": ["string", "null"]},
             "duplicate_of": {"type": ["integer", "null"]},
             "locked": {"type": "boolean", "description": "Takes no answers, comments, votes or edits."},
+            "locked_reason": {"type": ["string", "null"], "description": "Why a moderator locked it, if they said."},
             "hidden": {"type": "boolean"}, "hidden_reason": {"type": ["string", "null"]},
             "revision": {"type": "integer"}, "created": _DATE,
             "active": {**_DATE, "description": "Last edit, answer or comment."},

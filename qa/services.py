@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from auth.access import can_see
@@ -189,8 +189,7 @@ def vote(actor: User | None, value: int, *, question: Question | None = None, an
     item = question or answer
     if item.author_id == actor.id:
         raise Forbidden(_l("You cannot vote on what you wrote yourself."))
-    if (question or answer.question).locked_at is not None:
-        raise Conflict(_l("This question is locked: it takes no votes."))
+    _refuse_if_locked(question or answer.question, _l("This question is locked: it takes no votes."))
     _lock(item)
     target = Vote.question_id == item.id if question else Vote.answer_id == item.id
     existing = db.session.scalar(select(Vote).where(Vote.user_id == actor.id, target))
@@ -235,8 +234,7 @@ def accept(actor: User | None, reply: Answer) -> None:
         raise Forbidden(_l("Only the person who asked, or a moderator, may accept an answer."))
     if reply.hidden_at is not None:
         raise Conflict(_l("A hidden answer cannot be accepted."))
-    if question.locked_at is not None:
-        raise Conflict(_l("This question is locked."))
+    _refuse_if_locked(question, _l("This question is locked."))
     previous = question.accepted_answer
     question.accepted_answer = reply
     question.active_at = utcnow()
@@ -252,8 +250,7 @@ def unaccept(actor: User | None, question: Question) -> None:
     _signed_in(actor)
     if actor.id != question.author_id and not is_moderator(actor):
         raise Forbidden(_l("Only the person who asked, or a moderator, may accept an answer."))
-    if question.locked_at is not None:
-        raise Conflict(_l("This question is locked."))
+    _refuse_if_locked(question, _l("This question is locked."))
     previous = question.accepted_answer
     question.accepted_answer = None
     db.session.flush()
@@ -274,13 +271,22 @@ def check_may_edit(actor: User | None, author_id: int | None, question: Question
     _signed_in(actor)
     if actor.id != author_id and not is_moderator(actor):
         raise Forbidden(_l("Only its author or a moderator may edit this."))
-    if question.locked_at is not None and not is_moderator(actor):
-        raise Conflict(_l("This question is locked: only moderators may change it."))
+    if not is_moderator(actor):
+        _refuse_if_locked(question, _l("This question is locked: only moderators may change it."))
+
+
+def _refuse_if_locked(question: Question, sentence: LazyString) -> None:
+    """Refuse a change to a locked question with the sentence, and the moderator's reason if they gave one."""
+    if question.locked_at is None:
+        return
+    if question.locked_reason:
+        raise Conflict(_l("%(refusal)s The moderator's reason: “%(reason)s”.", refusal=sentence,
+                          reason=question.locked_reason))
+    raise Conflict(sentence)
 
 
 def _open_for_replies(question: Question) -> None:
-    if question.locked_at is not None:
-        raise Conflict(_l("This question is locked: it takes no answers or comments."))
+    _refuse_if_locked(question, _l("This question is locked: it takes no answers or comments."))
     if question.hidden_at is not None:
         raise Conflict(_l("This question is hidden by a moderator."))
 

@@ -13,7 +13,7 @@ from qa import moderation, services
 from qa.models import Answer, Comment, PostRevision, Question, QuestionTag, Vote
 
 QUESTION_FIELDS = {"id", "title", "body", "html", "language", "visibility", "tags", "author", "community", "score",
-                   "answer_count", "accepted_answer", "closed", "closed_reason", "duplicate_of", "locked", "hidden",
+                   "answer_count", "accepted_answer", "closed", "closed_reason", "duplicate_of", "locked", "locked_reason", "hidden",
                    "hidden_reason", "revision", "created", "active", "uri", "url"}
 DETAIL_FIELDS = QUESTION_FIELDS | {"my_vote", "comments", "answers"}
 ANSWER_FIELDS = {"id", "question", "body", "html", "author", "score", "accepted", "my_vote", "hidden", "hidden_reason",
