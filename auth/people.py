@@ -6,14 +6,16 @@ folded name, so «Προμήθειες», «ΠΡΟΜΗΘΕΙΕΣ» and «προ�
 from __future__ import annotations
 
 import logging
+import operator
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from urllib.parse import unquote
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from auth import photos
 from auth.access import can_see
@@ -33,6 +35,12 @@ MAX_SKILL_LENGTH = 60
 MAX_SUGGESTIONS = 50
 
 _NO_SUCH_PERSON = _l("There is nobody with this username on this node.")
+
+SKILL_ACTIVITY = "auth.skill_activity"
+#: A feature's count of what people did on topics: counts(viewer, skill keys) -> a query with the columns
+#: ``user_id``, ``skill_key`` and ``times``, one row per person and key they did something on, counting
+#: only what ``viewer`` may see.
+ActivityCounts = Callable[[User | None, Collection[str]], Select]
 
 
 @dataclass
@@ -59,6 +67,15 @@ class PeopleResults:
     people: list[FoundPerson]
     #: A corrected query ("did you mean"), from the search index.
     suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class SkillActivity:
+    """What a feature counts people doing on a skill (answering, teaching): see :func:`add_skill_activity`."""
+
+    counts: ActivityCounts
+    #: The count in words, in the reader's language: describe(4) -> "4 answers".
+    describe: Callable[[int], str]
 
 
 @dataclass
@@ -115,13 +132,51 @@ def find_skill(name: str) -> Skill | None:
     return db.session.scalar(select(Skill).where(Skill.key == key)) if key else None
 
 
-def people_with_skill(skill: Skill, page: int, per_page: int) -> tuple[list[User], int]:
-    """A page of the active people who have a skill, by name, and how many they are."""
+def people_with_skill(skill: Skill, page: int, per_page: int,
+                      viewer: User | None = None) -> tuple[list[User], int]:
+    """A page of the active people who have a skill, those who did most on it first (answers, lessons… as
+    ``viewer`` may see them: see :func:`add_skill_activity`), then by name; and how many they are."""
     query = _active_people().join(user_skills, user_skills.c.user_id == User.id).where(
         user_skills.c.skill_id == skill.id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    people = db.session.scalars(query.order_by(*_by_name()).limit(per_page).offset((page - 1) * per_page))
+    done = []
+    for activity in _activities():
+        # At most one row per person: the counts are grouped by person and key, and there is one key.
+        counts = activity.counts(viewer, [skill.key]).subquery()
+        query = query.outerjoin(counts, counts.c.user_id == User.id)
+        done.append(func.coalesce(counts.c.times, 0))
+    most_first = [reduce(operator.add, done).desc()] if done else []
+    people = db.session.scalars(query.order_by(*most_first, *_by_name()).limit(per_page)
+                                .offset((page - 1) * per_page))
     return list(people), total or 0
+
+
+def add_skill_activity(app: Flask, counts: ActivityCounts, describe: Callable[[int], str]) -> None:
+    """Let a feature say how often people did something on a skill (answered on it, taught it), shown next to
+    their skills and putting the most active first among the people with a skill."""
+    app.extensions.setdefault(SKILL_ACTIVITY, []).append(SkillActivity(counts, describe))
+
+
+def _activities() -> list[SkillActivity]:
+    return current_app.extensions.get(SKILL_ACTIVITY, [])
+
+
+def skill_activity(viewer: User | None, people: Sequence[User],
+                   keys: Collection[str]) -> dict[tuple[int, str], list[str]]:
+    """What each person did on each skill (by key), in words ("4 answers"), as ``viewer`` may see it; one query
+    per feature whatever the number of people. A person and skill with nothing done are left out."""
+    ids, keys = [person.id for person in people], sorted(set(keys))
+    found: dict[tuple[int, str], list[str]] = {}
+    if not ids or not keys:
+        return found
+    for activity in _activities():
+        counts = activity.counts(viewer, keys).subquery()
+        rows = db.session.execute(select(counts.c.user_id, counts.c.skill_key, counts.c.times).where(
+            counts.c.user_id.in_(ids)))
+        for user_id, key, times in rows:
+            if times:
+                found.setdefault((user_id, key), []).append(activity.describe(times))
+    return found
 
 
 def _skills_in_use(condition=None, limit: int = MAX_SUGGESTIONS) -> list[tuple[Skill, int]]:

@@ -58,7 +58,7 @@ def list_people():
         listed, total = [hit.person for hit in found.people], found.total
     elif skill_name:
         skill = people.find_skill(skill_name)
-        listed, total = people.people_with_skill(skill, page, per_page) if skill else ([], 0)
+        listed, total = people.people_with_skill(skill, page, per_page, viewer) if skill else ([], 0)
     else:
         listed, total = people.list_people(page, per_page)
     versions = people.photo_versions(listed)

@@ -46,19 +46,22 @@ def directory():
     page, per_page = _page_number(), current_app.config["KNET"]["page_size"]
     found = skill = None
     snippets: dict[int, str] = {}
+    activity: dict[tuple[int, str], list[str]] = {}
     if query:
         found = people.who_knows(current_user, query, page, per_page)
         listed, total = [hit.person for hit in found.people], found.total
         snippets = {hit.person.id: hit.snippet for hit in found.people}
     elif skill_name:
         skill = people.find_skill(skill_name)
-        listed, total = people.people_with_skill(skill, page, per_page) if skill else ([], 0)
+        listed, total = people.people_with_skill(skill, page, per_page, current_user) if skill else ([], 0)
+        activity = people.skill_activity(current_user, listed, [skill.key]) if skill else {}
     else:
         listed, total = people.list_people(page, per_page)
     return render_template(
         "people/directory.html", query=query, skill_name=skill_name, chosen=skill, listed=listed, total=total,
-        snippets=snippets, suggestion=found.suggestion if found else None, page=page, per_page=per_page,
-        photo_versions=people.photo_versions(listed), tree=people.department_tree(), skills=people.skill_counts())
+        snippets=snippets, activity=activity, suggestion=found.suggestion if found else None, page=page,
+        per_page=per_page, photo_versions=people.photo_versions(listed), tree=people.department_tree(),
+        skills=people.skill_counts())
 
 
 @bp.get("/people/<username>")
@@ -66,9 +69,11 @@ def directory():
 def profile(username: str):
     person = people.get_person(current_user, username)
     panels = [panel(person, current_user) for panel in current_app.extensions.get(PROFILE_PANELS, [])]
+    activity = people.skill_activity(current_user, [person], [skill.key for skill in person.skills])
     return render_template("people/profile.html", person=person, role_labels=ROLE_NAMES,
                            language_name=content.language_name, can_edit=people.can_edit_profile(current_user, person),
-                           photo_version=people.photo_versions([person]).get(person.id), panels=panels)
+                           photo_version=people.photo_versions([person]).get(person.id), panels=panels,
+                           activity=activity)
 
 
 def add_profile_panel(app: Flask, panel: ProfilePanel) -> None:

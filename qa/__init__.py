@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from auth.people_routes import add_profile_panel
 from knet.content import register as register_content_type
 from qa import api, community_routes, content, demo, notify, profile, routes
 
@@ -18,5 +17,5 @@ def init_app(app: Flask) -> None:
     routes.init_app(app)
     community_routes.init_app(app)
     api.init_app(app)
-    add_profile_panel(app, profile.profile_panel)
+    profile.init_app(app)
     notify.init_app(app)
