@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from learning import attachment_routes, certificate_routes, content
+from learning import attachment_routes, certificate_routes, content, routes, trainer_routes
 
 commands = ()
 demo_content = None
@@ -14,5 +14,7 @@ def init_app(app: Flask) -> None:
     """Wire the learning pages, API and content types into the node."""
     for content_type in content.CONTENT_TYPES:
         register_content_type(app, content_type)
+    routes.init_app(app)
+    trainer_routes.init_app(app)
     attachment_routes.init_app(app)
     certificate_routes.init_app(app)

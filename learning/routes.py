@@ -1,0 +1,8 @@
+"""(Being written.)"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint."""
