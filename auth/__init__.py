@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from auth import admin_routes, api, digest, directory, notification_routes, people_routes, routes
 from auth.cli import user
 from auth.ldap_cli import ldap
+from auth.mail_cli import mail
 from auth.bearer import api_actor
 from auth.models import User
 from knet import jobs
@@ -21,7 +22,7 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = _l("Please sign in to see this page.")
 
-commands = (user, ldap)
+commands = (user, ldap, mail)
 demo_content = None
 
 

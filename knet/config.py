@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from knet.mail import SECURITY, mailbox
+
 CONFIG_FILE = "knet.toml"
 LANGUAGES = ("el", "en")
 LICENCES = ("CC-BY-4.0", "CC0-1.0", "all-rights-reserved")
@@ -51,6 +53,19 @@ LDAP_DEFAULTS: dict[str, object] = {
     "sync_minutes": 60,             # how often `knet worker` syncs users from the directory (0: never)
 }
 DIRECTORY_ROLES = ("editor", "trainer", "moderator", "admin")
+
+#: The [mail] table: how the node sends e-mail (digests of unread notifications). Without a `host`
+#: it sends none. Each key is also KNET_MAIL_<KEY>.
+MAIL_DEFAULTS: dict[str, object] = {
+    "host": "",
+    "port": 25,
+    "security": "starttls",         # "starttls", "tls" (from the start, usually port 465) or "none"
+    "username": "",                 # log in only when set
+    "password": "",
+    "sender": "",                   # required with a host: "Δήμος Παραδείγματος <knet@example.gr>"
+    "timeout": 10,                  # seconds, for connecting and for each reply
+    "digest_minutes": 60,           # how often `knet worker` looks for people due a digest (0: never)
+}
 
 
 class ConfigError(Exception):
@@ -100,37 +115,13 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
     if not settings["database"]:
         settings["database"] = instance.default_database_url()
     settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
+    settings["mail"] = _mail(from_file.get("mail", {}), environ, instance)
     _validate(settings, instance)
     return settings
 
 
 def _ldap(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
-    where = f"[ldap] in {instance.config_file}"
-    if not isinstance(from_file, dict):
-        raise ConfigError(f"{where} must be a table.")
-    unknown = set(from_file) - set(LDAP_DEFAULTS)
-    if unknown:
-        raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
-    settings = dict(LDAP_DEFAULTS)
-    settings.update(from_file)
-    for key, default in LDAP_DEFAULTS.items():
-        raw = environ.get(f"KNET_LDAP_{key.upper()}")
-        if raw is None:
-            continue
-        if isinstance(default, bool):
-            settings[key] = raw.strip().lower() in ("1", "true", "yes", "on")
-        elif isinstance(default, int):
-            settings[key] = _whole_number(raw, f"KNET_LDAP_{key.upper()}")
-        elif isinstance(default, list):
-            settings[key] = raw.split()
-        elif isinstance(default, dict):
-            try:
-                settings[key] = json.loads(raw)
-            except ValueError as exc:
-                raise ConfigError(f"KNET_LDAP_{key.upper()} must be JSON, such as "
-                                  '{"editor": ["cn=editors,ou=groups,dc=example,dc=gr"]}.') from exc
-        else:
-            settings[key] = raw
+    settings, where = _table("ldap", LDAP_DEFAULTS, from_file, environ, instance)
     if isinstance(settings["url"], str):
         settings["url"] = settings["url"].split()
     for url in settings["url"]:
@@ -149,12 +140,82 @@ def _ldap(from_file: object, environ: Mapping[str, str], instance: Instance) -> 
             raise ConfigError(f"{where}: 'bind_dn' is set but 'bind_password' is empty.")
         if settings["ca_file"] and not Path(str(settings["ca_file"])).is_file():
             raise ConfigError(f"{where}: 'ca_file' {settings['ca_file']} does not exist.")
-    for key in ("timeout", "sync_minutes"):
-        if isinstance(settings[key], bool) or not isinstance(settings[key], int) or settings[key] < 0:
-            raise ConfigError(f"{where}: '{key}' must be a whole number of {'seconds' if key == 'timeout' else 'minutes'}.")
     if not settings["timeout"]:
         raise ConfigError(f"{where}: 'timeout' must be at least 1 second.")
     return settings
+
+
+def _mail(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    settings, where = _table("mail", MAIL_DEFAULTS, from_file, environ, instance)
+    host = settings["host"]
+    if settings["security"] not in SECURITY:
+        raise ConfigError(f"{where}: 'security' must be one of {', '.join(SECURITY)}, not {settings['security']!r}.")
+    if not settings["timeout"]:
+        raise ConfigError(f"{where}: 'timeout' must be at least 1 second.")
+    if not host:
+        return settings
+    if any(character in host for character in "/@ ") or host.count(":") == 1:
+        raise ConfigError(f"{where}: 'host' is the server's name or address alone, such as smtp.example.gr "
+                          f"(the port goes in 'port'), not {host!r}.")
+    if not 0 < settings["port"] < 65536:
+        raise ConfigError(f"{where}: 'port' must be between 1 and 65535, such as 25, 587 or 465.")
+    if not settings["sender"]:
+        raise ConfigError(f"{where}: set 'sender', the address the node's e-mails come from, "
+                          "such as \"Δήμος Παραδείγματος <knet@example.gr>\".")
+    if mailbox(settings["sender"]) is None:
+        raise ConfigError(f"{where}: 'sender' must be one e-mail address, optionally with a name, such as "
+                          f"\"Δήμος Παραδείγματος <knet@example.gr>\", not {settings['sender']!r}.")
+    if bool(settings["username"]) != bool(settings["password"]):
+        raise ConfigError(f"{where}: set both 'username' and 'password' to log in to the mail server, or neither.")
+    if not (settings["username"] + settings["password"]).isascii():
+        raise ConfigError(f"{where}: 'username' and 'password' can hold only ASCII letters, digits and symbols "
+                          "(an SMTP login cannot carry Greek letters).")
+    if settings["username"] and settings["security"] == "none":
+        raise ConfigError(f"{where}: a login needs security = \"starttls\" or \"tls\", "
+                          "or the password would cross the network unencrypted.")
+    return settings
+
+
+def _table(name: str, defaults: dict[str, object], from_file: object, environ: Mapping[str, str],
+           instance: Instance) -> tuple[dict[str, object], str]:
+    """The [name] table: its defaults, then the file, then KNET_<NAME>_<KEY> variables, each value
+    of the type its default has. Returns the settings and how to name the table in a message."""
+    where = f"[{name}] in {instance.config_file}"
+    if not isinstance(from_file, dict):
+        raise ConfigError(f"{where} must be a table.")
+    unknown = set(from_file) - set(defaults)
+    if unknown:
+        raise ConfigError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
+    settings = dict(defaults)
+    settings.update(from_file)
+    for key, default in defaults.items():
+        variable = f"KNET_{name.upper()}_{key.upper()}"
+        if variable in environ:
+            settings[key] = _from_environment(environ[variable], default, variable)
+        value = settings[key]
+        if isinstance(default, str) and not isinstance(value, str):
+            raise ConfigError(f"{where}: '{key}' must be text in quotes, not {value!r}.")
+        if (isinstance(default, int) and not isinstance(default, bool)
+                and (isinstance(value, bool) or not isinstance(value, int) or value < 0)):
+            raise ConfigError(f"{where}: '{key}' must be a whole number (0 or more), not {value!r}.")
+    return settings, where
+
+
+def _from_environment(raw: str, default: object, variable: str) -> object:
+    """A variable's text as a value of the type of the setting's default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return _whole_number(raw, variable)
+    if isinstance(default, list):
+        return raw.split()
+    if isinstance(default, dict):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{variable} must be JSON, such as "
+                              '{"editor": ["cn=editors,ou=groups,dc=example,dc=gr"]}.') from exc
+    return raw
 
 
 def _whole_number(raw: str, name: str) -> int:

@@ -54,6 +54,10 @@ class Handler:
     batch: int = 1
     #: For a recurring job: seconds from the end of one run to the start of the next.
     every: float | None = None
+    #: For a handler that commits as it goes (and so releases the job's row lock): seconds for which
+    #: the job is claimed before it runs, so that no other worker starts it meanwhile; a worker that
+    #: dies mid-run leaves it to be tried again when the claim runs out.
+    claim: float | None = None
 
 
 def _exponential(attempts: int) -> float:
@@ -61,11 +65,13 @@ def _exponential(attempts: int) -> float:
 
 
 def register(app: Flask, kind: str, run: Callable[..., None], *, max_attempts: int = 8,
-             retry_after: Callable[[int], float] = _exponential, batch: int = 1, every: float | None = None) -> None:
+             retry_after: Callable[[int], float] = _exponential, batch: int = 1, every: float | None = None,
+             claim: float | None = None) -> None:
     """Say which function does the jobs of one kind; it receives the job's payload as keywords or,
     with ``batch`` > 1, a list of up to that many jobs' payloads at once (one commit for them all).
-    With ``every`` (seconds) the job recurs: a worker starts the first run and each run queues the next."""
-    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after, batch, every)
+    With ``every`` (seconds) the job recurs: a worker starts the first run and each run queues the next.
+    A handler that commits as it goes needs ``claim`` (seconds): see Handler.claim."""
+    app.extensions.setdefault(EXTENSION, {})[kind] = Handler(run, max_attempts, retry_after, batch, every, claim)
 
 
 def schedule_recurring() -> int:
@@ -129,6 +135,10 @@ def run_pending(limit: int | None = None) -> int:
                                   Job.id != job.id).order_by(Job.id).limit(handler.batch - 1)
                 .with_for_update(skip_locked=True)).all()
         count += len(group)
+        if handler is not None and handler.claim:
+            for member in group:
+                member.run_after = utcnow() + timedelta(seconds=handler.claim)
+            db.session.commit()
         if not _run(handler, group) and len(group) > 1:
             # One bad job must not hold back the others: run each of them on its own.
             for job_id in [member.id for member in group]:

@@ -136,3 +136,20 @@ def test_a_recurring_job_that_keeps_failing_still_comes_back(app):
     dead = db.session.scalars(select(Job).where(Job.state == DEAD)).one()
     assert "directory is down" in dead.last_error
     assert len(_pending("test.every-broken")) == 1
+
+
+def test_a_claimed_job_is_not_started_by_another_worker_while_it_runs(app):
+    """A handler that commits as it goes releases the job's row lock; its claim keeps others off."""
+    seen = []
+
+    def run() -> None:
+        db.session.commit()  # as a handler that commits per item does
+        seen.append(jobs.run_pending())  # another worker looking at the queue meanwhile
+
+    jobs.register(app, "test.claimed", run, claim=600)
+    jobs.enqueue("test.claimed")
+    db.session.commit()
+    assert jobs.run_pending() == 1
+    assert seen == [0]
+    job = db.session.scalar(select(jobs.Job).where(jobs.Job.kind == "test.claimed"))
+    assert job.state == jobs.DONE
