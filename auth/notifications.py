@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_babel import gettext, lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from auth.models import DIGESTS, Notification, User
 from knet.db import db, utcnow
@@ -39,16 +39,14 @@ def notify(recipients: Iterable[User], kind: str, *, actor: User | None, subject
     change in another way), and only active accounts. Returns the ids of those told."""
     if not url.startswith("/") or url.startswith("//"):
         raise ValueError(f"A notification leads to a path on this node, not {url!r}.")
-    told: set[int] = set()
     skip = set(exclude) | ({actor.id} if actor is not None else set())
-    for person in recipients:
-        if person is None or person.id in skip or person.id in told or not person.active:
-            continue
-        told.add(person.id)
-        db.session.add(Notification(user_id=person.id, kind=kind, actor_id=actor.id if actor else None,
-                                    subject=subject[:MAX_SUBJECT], url=url))
+    told = {person.id for person in recipients if person is not None and person.active and person.id not in skip}
     if told:
-        db.session.flush()
+        # One INSERT of many rows: a question in a tag a thousand people follow tells them all at once.
+        now, actor_id, subject = utcnow(), actor.id if actor is not None else None, subject[:MAX_SUBJECT]
+        db.session.execute(insert(Notification), [
+            {"user_id": person_id, "kind": kind, "actor_id": actor_id, "subject": subject, "url": url,
+             "created_at": now} for person_id in sorted(told)])
     return told
 
 

@@ -182,6 +182,14 @@ def _remember_change(session: Session, flush_context) -> None:
         session.info[_CHANGED] = True
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _remember_bulk_change(state) -> None:
+    # An UPDATE, DELETE or INSERT run as a statement (marking notifications read, …) bypasses the flush.
+    if (state.is_update or state.is_delete or state.is_insert) and not (
+            state.bind_mapper is not None and state.bind_mapper.class_ is Job):
+        state.session.info[_CHANGED] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _bump(session: Session) -> None:
     if session.info.pop(_CHANGED, False) and has_app_context():

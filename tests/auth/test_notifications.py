@@ -181,3 +181,17 @@ def test_the_api_says_what_is_wrong_with_a_bad_request(people, make_token, clien
 def test_the_api_needs_someone_signed_in(client):
     assert client.get("/api/v1/notifications").status_code == 401
     assert client.post("/api/v1/notifications/read", json={"all": True}).status_code == 401
+
+
+def test_marking_all_read_changes_the_count_on_pages_seen_before(people, sign_in, client, make_page):
+    """The bulk UPDATE behind "mark all as read" must reach the page cache like any other change."""
+    asker, helper, _ = people
+    wiki_page = f"/wiki/{make_page(helper, 'Οδηγός προμηθειών', 'Κείμενο.').slug}"  # a page kept in the cache
+    _tell([asker], actor=helper)
+    sign_in(asker)
+    client.set_cookie("knet_lang", "en")
+    assert "1 unread" in client.get(wiki_page).get_data(as_text=True)
+    page = client.get("/notifications").get_data(as_text=True)
+    client.post("/notifications/read", data={"csrf_token": csrf_token(page)})
+    client.get("/notifications")  # the page that shows the flash message
+    assert "unread-count" not in client.get(wiki_page).get_data(as_text=True)
