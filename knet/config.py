@@ -67,6 +67,11 @@ MAIL_DEFAULTS: dict[str, object] = {
     "digest_minutes": 60,           # how often `knet worker` looks for people due a digest (0: never)
 }
 
+#: The [learning] table: limits of courses. Each key is also KNET_LEARNING_<KEY>.
+LEARNING_DEFAULTS: dict[str, object] = {
+    "max_upload_bytes": 20 * 1024 * 1024,  # the largest file a lesson takes (ZIP-based ones unpack to 10× at most)
+}
+
 
 class ConfigError(Exception):
     """The instance's configuration is missing or wrong; the message says what to fix."""
@@ -116,6 +121,7 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
         settings["database"] = instance.default_database_url()
     settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
     settings["mail"] = _mail(from_file.get("mail", {}), environ, instance)
+    settings["learning"] = _learning(from_file.get("learning", {}), environ, instance)
     _validate(settings, instance)
     return settings
 
@@ -173,6 +179,13 @@ def _mail(from_file: object, environ: Mapping[str, str], instance: Instance) -> 
     if settings["username"] and settings["security"] == "none":
         raise ConfigError(f"{where}: a login needs security = \"starttls\" or \"tls\", "
                           "or the password would cross the network unencrypted.")
+    return settings
+
+
+def _learning(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    settings, where = _table("learning", LEARNING_DEFAULTS, from_file, environ, instance)
+    if not settings["max_upload_bytes"]:
+        raise ConfigError(f"{where}: 'max_upload_bytes' must be at least 1 byte, such as 20971520 (20 MB).")
     return settings
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from auth.models import Department, User
@@ -127,8 +127,10 @@ class Item(db.Model):
     module: Mapped[Module] = relationship(back_populates="items")
     questions: Mapped[list[QuizQuestion]] = relationship(back_populates="quiz", order_by="QuizQuestion.position",
                                                          cascade="all, delete-orphan")
+    #: Deleting a lesson leaves its files' rows (published versions still list them): the foreign key sets
+    #: their item to NULL.
     attachments: Mapped[list[Attachment]] = relationship(back_populates="item", order_by="Attachment.filename",
-                                                         cascade="all, delete-orphan")
+                                                         cascade="save-update, merge", passive_deletes=True)
 
 
 class QuizQuestion(db.Model):
@@ -161,6 +163,8 @@ class Attachment(db.Model):
     __tablename__ = "learning_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("learning_courses.id", ondelete="CASCADE"), index=True)
+    #: The lesson in the working copy (None once removed from it; published versions may still list it).
     item_id: Mapped[int | None] = mapped_column(ForeignKey("learning_items.id", ondelete="SET NULL"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
     #: As found from the file's bytes, never as the upload claimed.
@@ -264,7 +268,8 @@ class Certificate(db.Model):
     """Proof that someone completed a course, verifiable by anyone at its stable address."""
 
     __tablename__ = "learning_certificates"
-    __table_args__ = (Index("ix_learning_certificates_user_course", "user_id", "course_id"),)
+    #: One certificate per person and course (NULLs, once an account or course is gone, do not collide).
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
     #: Random and unguessable: the certificate's address.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

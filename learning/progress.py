@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from auth.models import User
 from knet.db import db, utcnow
 from knet.errors import Conflict, NotFound, Unauthorized
-from learning import versions
+from learning import certificates, versions
 from learning.courses import may_see
 from learning.models import Course, Enrolment, Progress
 
@@ -135,13 +135,15 @@ def outline(course: Course, enrolment: Enrolment | None) -> Outline:
 
 
 def check_completion(enrolment: Enrolment) -> bool:
-    """Mark the enrolment complete once every step of the newest version is done; True the first time."""
+    """Mark the enrolment complete once every step of the newest version is done, and issue its
+    certificate; True the first time."""
     if enrolment.completed_at is not None:
         return False
     if not outline(enrolment.course, enrolment).complete:
         return False
     enrolment.completed_at = utcnow()
     db.session.flush()
+    certificates.issue(enrolment)
     logger.info("user %d completed course %d", enrolment.user_id, enrolment.course_id)
     return True
 

@@ -54,7 +54,8 @@ def new_key() -> str:
     return secrets.token_hex(8)
 
 
-def _touch(course: Course) -> None:
+def touch(course: Course) -> None:
+    """Note that the working copy changed since the last publishing."""
     course.updated_at = utcnow()
     course.has_unpublished_changes = True
 
@@ -89,7 +90,7 @@ def add_module(actor: User | None, course: Course, title: str) -> Module:
         raise Invalid(_l("A course may have at most %(max)d modules.", max=MAX_MODULES), field="title")
     module = Module(course=course, key=new_key(), title=_title(title), position=len(course.modules))
     db.session.add(module)
-    _touch(course)
+    touch(course)
     db.session.flush()
     return module
 
@@ -97,7 +98,7 @@ def add_module(actor: User | None, course: Course, title: str) -> Module:
 def rename_module(actor: User | None, module: Module, title: str) -> Module:
     require_editor(actor, module.course)
     module.title = _title(title)
-    _touch(module.course)
+    touch(module.course)
     db.session.flush()
     return module
 
@@ -106,7 +107,7 @@ def move_module(actor: User | None, module: Module, offset: int) -> None:
     """Move a module up (-1) or down (+1)."""
     require_editor(actor, module.course)
     _move(module.course.modules, module, offset)
-    _touch(module.course)
+    touch(module.course)
     db.session.flush()
 
 
@@ -115,7 +116,7 @@ def delete_module(actor: User | None, module: Module) -> None:
     require_editor(actor, course)
     course.modules.remove(module)
     _renumber(course.modules)
-    _touch(course)
+    touch(course)
     db.session.flush()
 
 
@@ -137,7 +138,7 @@ def update_lesson(actor: User | None, item: Item, title: str, body: str) -> Item
     require_editor(actor, item.module.course)
     item.title, item.body = _title(title), _body(body)
     item.html = markup.render(item.body)
-    _touch(item.module.course)
+    touch(item.module.course)
     db.session.flush()
     return item
 
@@ -155,7 +156,7 @@ def update_quiz(actor: User | None, quiz: Item, title: str, introduction: str = 
     _is_quiz(quiz)
     quiz.title = _title(title)
     _quiz_settings(quiz, introduction, pass_percent, max_attempts, shuffle_questions, shuffle_options)
-    _touch(quiz.module.course)
+    touch(quiz.module.course)
     db.session.flush()
     return quiz
 
@@ -164,7 +165,7 @@ def move_item(actor: User | None, item: Item, offset: int) -> None:
     """Move a lesson or quiz up (-1) or down (+1) within its module."""
     require_editor(actor, item.module.course)
     _move(item.module.items, item, offset)
-    _touch(item.module.course)
+    touch(item.module.course)
     db.session.flush()
 
 
@@ -173,7 +174,7 @@ def delete_item(actor: User | None, item: Item) -> None:
     require_editor(actor, module.course)
     module.items.remove(item)
     _renumber(module.items)
-    _touch(module.course)
+    touch(module.course)
     db.session.flush()
 
 
@@ -183,7 +184,7 @@ def _add_item(actor: User | None, module: Module, item: Item) -> Item:
         raise Invalid(_l("A module may have at most %(max)d lessons and quizzes.", max=MAX_ITEMS), field="title")
     item.key, item.position = new_key(), len(module.items)
     module.items.append(item)
-    _touch(module.course)
+    touch(module.course)
     db.session.flush()
     return item
 
@@ -222,7 +223,7 @@ def add_question(actor: User | None, quiz: Item, data: QuestionInput) -> QuizQue
     question = QuizQuestion(key=new_key(), position=len(quiz.questions))
     _apply_question(question, data)
     quiz.questions.append(question)
-    _touch(quiz.module.course)
+    touch(quiz.module.course)
     db.session.flush()
     return question
 
@@ -230,7 +231,7 @@ def add_question(actor: User | None, quiz: Item, data: QuestionInput) -> QuizQue
 def update_question(actor: User | None, question: QuizQuestion, data: QuestionInput) -> QuizQuestion:
     require_editor(actor, question.quiz.module.course)
     _apply_question(question, data)
-    _touch(question.quiz.module.course)
+    touch(question.quiz.module.course)
     db.session.flush()
     return question
 
@@ -239,7 +240,7 @@ def move_question(actor: User | None, question: QuizQuestion, offset: int) -> No
     quiz = question.quiz
     require_editor(actor, quiz.module.course)
     _move(quiz.questions, question, offset)
-    _touch(quiz.module.course)
+    touch(quiz.module.course)
     db.session.flush()
 
 
@@ -248,7 +249,7 @@ def delete_question(actor: User | None, question: QuizQuestion) -> None:
     require_editor(actor, quiz.module.course)
     quiz.questions.remove(question)
     _renumber(quiz.questions)
-    _touch(quiz.module.course)
+    touch(quiz.module.course)
     db.session.flush()
 
 

@@ -52,7 +52,8 @@ def _values(app, slugs) -> dict[str, list]:
             "id": [department], "department_id": [department], "user_id": [user.id], "language": ["el"],
             "key": ["zqskill", "secretzq"], "skill": ["zqskill"], "name": ["secretzq"],
             "community_id": [1], "question_id": [1, 2], "answer_id": [1],
-            "notification_id": [1]}
+            "notification_id": [1], "course_id": [1], "certificate_id": ["nope"], "attachment_id": [1],
+            "filename": ["notes.pdf"]}
 
 
 def addresses(app, slugs) -> list[str]:

@@ -58,3 +58,17 @@ def test_a_wrong_setting_is_named_with_what_to_do(tmp_path, ldap, environ, says)
         load(tmp_path, ldap, environ)
     assert says in str(caught.value)
     assert "[ldap]" in str(caught.value) or "KNET_LDAP_" in str(caught.value)
+
+
+
+def test_the_largest_lesson_file_is_set_in_learning(tmp_path):
+    def learning(table: dict, environ: dict | None = None) -> dict:
+        (tmp_path / "knet.toml").write_text(tomli_w.dumps({**BASE, "learning": table}), encoding="utf-8")
+        return config.load(Instance(tmp_path), environ or {})["learning"]
+
+    assert learning({})["max_upload_bytes"] == 20 * 1024 * 1024
+    assert learning({"max_upload_bytes": 1048576})["max_upload_bytes"] == 1048576
+    assert learning({}, {"KNET_LEARNING_MAX_UPLOAD_BYTES": "2048"})["max_upload_bytes"] == 2048
+    for wrong in ({"max_upload_bytes": 0}, {"max_upload_bytes": "big"}, {"largest": 5}):
+        with pytest.raises(ConfigError, match=r"\[learning\]"):
+            learning(wrong)

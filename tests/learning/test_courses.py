@@ -55,7 +55,7 @@ def test_tags_are_folded_into_one(trainer):
 def test_prerequisites_cannot_go_round_in_a_circle(trainer, make_course):
     first = make_course(trainer, "Πρώτο μάθημα")
     second = make_course(trainer, "Δεύτερο μάθημα", prerequisites=[first.id])
-    with pytest.raises(Invalid, match="circle"):
+    with pytest.raises(Invalid, match="κύκλο"):
         courses.update_course(trainer, first, CourseInput(title=first.title, prerequisites=[second.id]))
     with pytest.raises(Invalid):
         courses.update_course(trainer, first, CourseInput(title=first.title, prerequisites=[first.id]))
@@ -73,11 +73,11 @@ def test_a_draft_is_seen_only_by_its_editors(make_user, trainer, make_course):
 
 def test_publishing_needs_content_and_quizzes_need_questions(trainer):
     course = courses.create_course(trainer, CourseInput(title="Κενό μάθημα"))
-    with pytest.raises(Invalid, match="at least one"):
+    with pytest.raises(Invalid, match="τουλάχιστον μία ενότητα"):
         versions.publish(trainer, course)
     module = structure.add_module(trainer, course, "Ενότητα")
     structure.add_quiz(trainer, module, "Άδειο τεστ")
-    with pytest.raises(Invalid, match="no questions"):
+    with pytest.raises(Invalid, match="δεν έχει ακόμη ερωτήσεις"):
         versions.publish(trainer, course)
 
 
@@ -176,7 +176,7 @@ def test_a_course_is_complete_when_every_lesson_is_read_and_every_quiz_passed(ma
 
 def test_a_refused_change_leaves_the_course_as_it_was(make_user, trainer, make_course):
     course = make_course(trainer)
-    with pytest.raises(Invalid, match="at least one trainer"):
+    with pytest.raises(Invalid, match="τουλάχιστον έναν εκπαιδευτή"):
         courses.update_course(trainer, course, CourseInput(title="Νέος τίτλος", trainers=[]))
     with pytest.raises(Invalid):
         courses.update_course(trainer, course, CourseInput(title="Νέος τίτλος", prerequisites=[999]))

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-26 03:52:36.127521
+Create Date: 2026-11-26 04:23:30.458855
 
 """
 from alembic import op
@@ -90,11 +90,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['course_id'], ['learning_courses.id'], name=op.f('fk_learning_certificates_course_id_learning_courses'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['revoked_by_id'], ['users.id'], name=op.f('fk_learning_certificates_revoked_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_learning_certificates_user_id_users'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_certificates'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_certificates')),
+    sa.UniqueConstraint('user_id', 'course_id', name=op.f('uq_learning_certificates_user_id'))
     )
-    with op.batch_alter_table('learning_certificates', schema=None) as batch_op:
-        batch_op.create_index('ix_learning_certificates_user_course', ['user_id', 'course_id'], unique=False)
-
     op.create_table('learning_course_prerequisites',
     sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('required_id', sa.Integer(), nullable=False),
@@ -221,6 +219,7 @@ def upgrade():
 
     op.create_table('learning_attachments',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('course_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=True),
     sa.Column('filename', sa.String(length=200), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
@@ -228,11 +227,13 @@ def upgrade():
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['course_id'], ['learning_courses.id'], name=op.f('fk_learning_attachments_course_id_learning_courses'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['item_id'], ['learning_items.id'], name=op.f('fk_learning_attachments_item_id_learning_items'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_learning_attachments_uploaded_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_learning_attachments'))
     )
     with op.batch_alter_table('learning_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_learning_attachments_course_id'), ['course_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_learning_attachments_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_learning_attachments_sha256'), ['sha256'], unique=False)
 
@@ -267,6 +268,7 @@ def downgrade():
     with op.batch_alter_table('learning_attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_learning_attachments_sha256'))
         batch_op.drop_index(batch_op.f('ix_learning_attachments_item_id'))
+        batch_op.drop_index(batch_op.f('ix_learning_attachments_course_id'))
 
     op.drop_table('learning_attachments')
     with op.batch_alter_table('learning_quiz_attempts', schema=None) as batch_op:
@@ -303,9 +305,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_learning_course_prerequisites_required_id'))
 
     op.drop_table('learning_course_prerequisites')
-    with op.batch_alter_table('learning_certificates', schema=None) as batch_op:
-        batch_op.drop_index('ix_learning_certificates_user_course')
-
     op.drop_table('learning_certificates')
     with op.batch_alter_table('learning_assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_learning_assignments_department_id'))
