@@ -314,7 +314,7 @@ def test_members_are_shown_to_people_signed_in_who_may_see_the_community(app, pe
                        headers=make_token(people["maria"], "read")), 400)
     with pytest.raises(Unauthorized) as refused, force_locale("en"):
         communities.list_members(None, public)
-    assert "Sign in" in str(refused.value)
+    assert "Συνδεθείτε" in str(refused.value)  # the node's language
 
 
 # The description --------------------------------------------------------------------------------------
