@@ -10,8 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 
 from auth.models import User
 from knet.db import db, utcnow
@@ -69,6 +68,10 @@ def enrol(actor: User | None, course: Course, source: str = "self") -> tuple[Enr
         raise Unauthorized(_l("Sign in to enrol."))
     if not may_see(actor, course):
         raise NotFound(_l("There is no such course, or you may not see it."))
+    # Two enrolments of one person at the same moment (a double click) wait for each other here: a
+    # no-op UPDATE takes the person's row lock on PostgreSQL and the database's on SQLite.
+    db.session.execute(update(User).where(User.id == actor.id).values(active=User.active)
+                       .execution_options(synchronize_session=False))
     existing = enrolment_of(actor, course)
     if existing is not None:
         return existing, False
@@ -79,11 +82,7 @@ def enrol(actor: User | None, course: Course, source: str = "self") -> tuple[Enr
         raise Conflict(_l("Complete “%(title)s” first: this course builds on it.", title=missing[0].title))
     enrolment = Enrolment(course_id=course.id, user_id=actor.id, source=source)
     db.session.add(enrolment)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError:  # enrolled at the same moment in another request
-        return enrolment_of(actor, course), False
+    db.session.flush()
     logger.info("%s enrolled in course %d", actor.username, course.id)
     return enrolment, True
 

@@ -2,12 +2,16 @@
 structure, versions, progress)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from auth.models import User
 from knet.db import db
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from learning import courses, progress, structure, versions
 from learning.courses import CourseInput
+from learning.models import Course, Enrolment
 from learning.structure import OptionInput, QuestionInput
 
 
@@ -181,3 +185,25 @@ def test_a_refused_change_leaves_the_course_as_it_was(make_user, trainer, make_c
     with pytest.raises(Invalid):
         courses.update_course(trainer, course, CourseInput(title="Νέος τίτλος", prerequisites=[999]))
     assert course.title == "Δημόσιες συμβάσεις για αρχάριους" and course.trainers == [trainer]
+
+
+def test_enrolling_twice_at_the_same_moment_makes_one_enrolment(app, make_user, trainer, make_course):
+    """A double click on "Enrol": both requests succeed, one enrolment exists."""
+    course_id = make_course(trainer).id
+    learner_id = make_user("lena", role="reader").id
+    results, barrier = [], threading.Barrier(2)
+
+    def enrol() -> None:
+        with app.app_context():
+            barrier.wait()
+            course, learner = db.session.get(Course, course_id), db.session.get(User, learner_id)
+            results.append(progress.enrol(learner, course)[1])
+            db.session.commit()
+
+    threads = [threading.Thread(target=enrol) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, True]
+    assert db.session.scalar(db.select(db.func.count(Enrolment.id))) == 1
