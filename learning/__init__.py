@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from learning import attachment_routes, certificate_routes, content, routes, trainer_routes
+from learning import attachment_routes, certificate_routes, content, quiz_routes, routes, trainer_routes
 
 commands = ()
 demo_content = None
@@ -16,5 +16,6 @@ def init_app(app: Flask) -> None:
         register_content_type(app, content_type)
     routes.init_app(app)
     trainer_routes.init_app(app)
+    quiz_routes.init_app(app)
     attachment_routes.init_app(app)
     certificate_routes.init_app(app)
