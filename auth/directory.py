@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from auth import audit
 from auth.ldap import Directory, Person, normal_dn
-from auth.models import Department, User
+from auth.models import Department, GroupMembership, User
 from knet.db import db, utcnow
 from knet.errors import Conflict, Invalid
 
@@ -53,7 +53,19 @@ def record_person(person: Person) -> User:
     if changed:  # only then is the profile (and its search document) new
         user.profile_updated_at = utcnow()
     db.session.flush()
+    _record_groups(user, person.groups)
     return user
+
+
+def _record_groups(user: User, groups: Iterable[str]) -> None:
+    """Keep the person's directory groups as the directory lists them now (courses are assigned to groups)."""
+    wanted = {normal_dn(group)[:1000] for group in groups}
+    held = set(db.session.scalars(select(GroupMembership.dn).where(GroupMembership.user_id == user.id)))
+    if held - wanted:
+        db.session.execute(delete(GroupMembership).where(GroupMembership.user_id == user.id,
+                                                         GroupMembership.dn.in_(held - wanted)))
+    db.session.add_all(GroupMembership(user_id=user.id, dn=dn) for dn in wanted - held)
+    db.session.flush()
 
 
 def department_for(units: Iterable[tuple[str, str]]) -> Department | None:

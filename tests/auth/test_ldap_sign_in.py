@@ -6,7 +6,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from auth.models import AuditEvent, User
+from auth.ldap import normal_dn
+from auth.models import AuditEvent, GroupMembership, User
 from knet.jobs import Job
 from knet.db import db
 from tests.conftest import post_sign_in, running_node, with_directory
@@ -218,3 +219,23 @@ def test_a_nul_in_the_name_is_refused_and_logged(athens_node, athens_directory, 
     assert post_sign_in(client, username, athens_directory.accounts["maria"].password).status_code == 401
     assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "sign_in_failed")) == 1
+
+
+def test_every_directory_group_of_a_person_is_kept_and_follows_the_directory(athens_node, athens_directory):
+    """Courses are assigned to groups: the node knows each person's groups as of their last sign-in."""
+    kostas = athens_directory.accounts["kostas"]
+
+    def groups_held() -> set[str]:
+        db.session.expire_all()
+        user = User.by_username("kostas")
+        return set(db.session.scalars(select(GroupMembership.dn).where(GroupMembership.user_id == user.id)))
+
+    assert post_sign_in(athens_node.test_client(), "kostas", kostas.password).status_code == 302
+    first = groups_held()
+    assert first == {normal_dn(group) for group in kostas.groups} and first
+    athens_directory.add_member(athens_directory.groups["editors"], kostas.dn)
+    assert post_sign_in(athens_node.test_client(), "kostas", kostas.password).status_code == 302
+    assert groups_held() == first | {normal_dn(athens_directory.groups["editors"])}
+    athens_directory.remove_member(athens_directory.groups["editors"], kostas.dn)
+    assert post_sign_in(athens_node.test_client(), "kostas", kostas.password).status_code == 302
+    assert groups_held() == first
