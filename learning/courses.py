@@ -66,8 +66,11 @@ def course_uri(course_id: int) -> str:
 # Who may do what ---------------------------------------------------------------------------------
 
 def may_edit(actor: User | None, course: Course) -> bool:
-    """The course's trainers and the node's administrators edit a course."""
-    return actor is not None and (actor.is_admin or any(t.id == actor.id for t in course.trainers))
+    """The course's trainers edit a course, and so do the node's administrators unless it is private
+    (a private course is its trainers' own, like any private object)."""
+    if actor is None:
+        return False
+    return any(t.id == actor.id for t in course.trainers) or (actor.is_admin and course.visibility != "private")
 
 
 def require_editor(actor: User | None, course: Course) -> User:

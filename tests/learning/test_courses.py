@@ -207,3 +207,14 @@ def test_enrolling_twice_at_the_same_moment_makes_one_enrolment(app, make_user, 
         thread.join()
     assert sorted(results) == [False, True]
     assert db.session.scalar(db.select(db.func.count(Enrolment.id))) == 1
+
+
+def test_a_private_course_is_its_trainers_own_even_for_administrators(make_user, trainer, make_course):
+    private = make_course(trainer, visibility="private")
+    admin = make_user("ada", role="admin")
+    with pytest.raises(NotFound):
+        courses.get_course(admin, private.id)
+    with pytest.raises(Forbidden):
+        structure.add_module(admin, private, "Κάτι")
+    internal = make_course(trainer, "Εσωτερικό μάθημα")
+    assert courses.may_edit(admin, internal)
