@@ -12,6 +12,9 @@ from auth.models import Department, Skill, User
 from auth.notifications import notify
 from knet import jobs
 from knet.db import db
+from learning import courses, structure, versions
+from learning.courses import CourseInput
+from learning.models import Item
 from tests.conftest import PASSWORD
 from tests.forms import csrf_token
 
@@ -37,6 +40,14 @@ def world(app, make_user, make_page):
         page = make_page(author, f"{marker} page", f"The text of {marker}, with zqword.", visibility=visibility,
                          tags=["secretzq"], licence="CC-BY-4.0")
         slugs[visibility] = page.slug
+    tina = make_user("tina", role="trainer")
+    for marker, visibility in ((PRIVATE, "private"), (INTERNAL, "internal"), (NETWORK, "network"),
+                               (PUBLIC, "public")):
+        course = courses.create_course(tina, CourseInput(title=f"{marker} course", summary=f"About {marker}, zqword.",
+                                                         visibility=visibility, tags=["secretzq"]))
+        module = structure.add_module(tina, course, f"{marker} module")
+        structure.add_lesson(tina, module, f"{marker} lesson", f"The lesson of {marker}, with zqword.")
+        versions.publish(tina, course)
     people = {role: make_user(f"{role}-person", role=role) for role in ROLES}
     # Only its reader may see a notification, whatever their role.
     notify([author], "test.private", actor=None, subject=f"{PRIVATE} notification", url="/")
@@ -50,9 +61,9 @@ def _values(app, slugs) -> dict[str, list]:
     user = User.by_username("alice")
     return {"slug": list(slugs.values()), "page_id": [1, 2, 3, 4], "number": [1], "username": ["alice"],
             "id": [department], "department_id": [department], "user_id": [user.id], "language": ["el"],
-            "key": ["zqskill", "secretzq"], "skill": ["zqskill"], "name": ["secretzq"],
+            "key": ["zqskill", "secretzq", *db.session.scalars(select(Item.key))], "skill": ["zqskill"], "name": ["secretzq"],
             "community_id": [1], "question_id": [1, 2], "answer_id": [1],
-            "notification_id": [1], "course_id": [1], "certificate_id": ["nope"], "attachment_id": [1],
+            "notification_id": [1], "course_id": [1, 2, 3, 4], "module_id": [1, 4], "item_id": [1, 4], "certificate_id": ["nope"], "attachment_id": [1],
             "filename": ["notes.pdf"]}
 
 
