@@ -161,7 +161,7 @@ def submit(actor: User | None, course: Course, quiz_key: str, answers: object) -
     _lock(enrolment)
     used = _attempt_count(enrolment, quiz_key)
     if quiz["max_attempts"] and used >= quiz["max_attempts"]:
-        raise Conflict(lazy_ngettext("You have had your only attempt at “%(title)s”.",
+        raise Conflict(lazy_ngettext("You have had your %(num)d attempt at “%(title)s”, the only one allowed.",
                                      "You have had all %(num)d attempts at “%(title)s”.",
                                      quiz["max_attempts"], title=quiz["title"]))
     given = _checked(quiz, answers)

@@ -286,7 +286,7 @@ def test_a_single_attempt_is_named_as_such(trainer, learner, make_quiz):
     quizzes.submit(learner, made.course, made.quiz, {})
     with pytest.raises(Conflict) as refused:
         quizzes.submit(learner, made.course, made.quiz, {})
-    assert refused.value.message == "You have had your only attempt at “Τεστ προμηθειών”."
+    assert refused.value.message == "You have had your 1 attempt at “Τεστ προμηθειών”, the only one allowed."
 
 
 def test_each_learner_sees_only_their_own_attempts(trainer, learner, make_user, make_quiz):
@@ -432,7 +432,7 @@ def test_a_second_submission_at_the_same_moment_waits_and_finds_no_attempt_left(
     release.set()
     one.join(30)
     two.join(30)
-    assert (first, second) == ([1], ["Conflict: You have had your only attempt at “Τεστ προμηθειών”."])
+    assert (first, second) == ([1], ["Conflict: You have had your 1 attempt at “Τεστ προμηθειών”, the only one allowed."])
     db.session.expire_all()
     assert [(a.number, a.percent) for a in quizzes.attempts(learner, made.course, made.quiz)] == [(1, 100)]
 
