@@ -42,7 +42,7 @@ def test_completing_a_course_issues_one_certificate_that_keeps_what_it_certified
         trainer, learner, make_course, complete_course, client):
     course = make_course(trainer)
     enrolment, _new = progress.enrol(learner, course)
-    with pytest.raises(Conflict, match="not completed"):
+    with pytest.raises(Conflict, match="δεν έχει ολοκληρωθεί"):
         certificates.issue(enrolment)
     certificate = complete_course(learner, course)
     assert (certificate.recipient_name, certificate.recipient_email) == ("Μαρία Παπαδοπούλου", EMAIL)
@@ -89,7 +89,7 @@ def test_only_administrators_revoke_and_always_with_a_reason(trainer, learner, a
     db.session.commit()
     assert certificate.revoked_reason == "Απονεμήθηκε κατά λάθος." and certificate.revoked_by_id == admin.id
     assert certificate.revoked_at is not None
-    with pytest.raises(Conflict, match="already revoked"):
+    with pytest.raises(Conflict, match="έχει ήδη ανακληθεί"):
         certificates.revoke(admin, certificate, "Ξανά")
 
 
