@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from learning import attachment_routes, certificate_routes, content, quiz_routes, routes, trainer_routes
+from learning import attachment_routes, certificate_routes, content, demo, quiz_routes, routes, trainer_routes
 
 commands = ()
-demo_content = None
+#: Fills a demonstration node with a sample course.
+demo_content = demo.seed
 
 
 def init_app(app: Flask) -> None:

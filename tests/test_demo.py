@@ -6,20 +6,24 @@ from sqlalchemy import func, select
 from knet import jobs
 from knet.app import prepare_demo
 from knet.db import db
+from learning.models import Course
 from qa.models import Answer, Question
 from wiki.models import Page
 
 
-def counts() -> tuple[int, int, int]:
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Page, Question, Answer))
+def counts() -> tuple[int, int, int, int]:
+    return tuple(db.session.scalar(select(func.count()).select_from(model))
+                 for model in (Page, Question, Answer, Course))
 
 
 def test_the_demo_has_pages_questions_and_answers_once(app, client):
     username, password = prepare_demo(app)
     first = counts()
-    assert first[0] >= 4 and first[1] >= 2 and first[2] >= first[1]
+    assert first[0] >= 4 and first[1] >= 2 and first[2] >= first[1] and first[3] >= 1
     assert prepare_demo(app) == (username, password)
     assert counts() == first
     jobs.run_pending()
     found = client.get("/api/v1/search?q=ενσταση").get_json()
     assert "question" in {hit["type"] for hit in found["results"]}, found
+    course = client.get("/api/v1/search?q=απευθεια αναθεση&type=course").get_json()
+    assert [hit["title"] for hit in course["results"]] == ["Απευθείας ανάθεση: τα βασικά"], course
