@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from auth.access import can_see, require_role
 from auth.models import User
@@ -87,6 +87,13 @@ def may_see(actor: User | None, course: Course) -> bool:
         return True
     author = course.created_by_id if course.visibility == "private" else None
     return course.state != "draft" and can_see(actor, course.visibility, author)
+
+
+def editable_by(actor: User) -> list[Course]:
+    """The courses this person may edit (see may_edit), most recently changed first."""
+    mine = Course.trainers.any(User.id == actor.id)
+    condition = or_(mine, Course.visibility != "private") if actor.is_admin else mine
+    return list(db.session.scalars(select(Course).where(condition).order_by(Course.updated_at.desc())))
 
 
 def get_course(actor: User | None, course_id: int) -> Course:

@@ -7,6 +7,7 @@ progress recorded against it survives later versions.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 import secrets
 from dataclasses import dataclass, field
 
@@ -312,7 +313,10 @@ def _move(siblings: list, thing, offset: int) -> None:
     index = siblings.index(thing)
     target = index + offset
     if 0 <= target < len(siblings):
-        siblings[index], siblings[target] = siblings[target], siblings[index]
+        # Swap the positions, then reorder the list in place: assigning one list slot over another would
+        # detach the object it replaced, and delete-orphan would delete it.
+        siblings[target].position, thing.position = index, target
+        siblings.sort(key=attrgetter("position"))
     _renumber(siblings)
 
 

@@ -218,3 +218,20 @@ def test_a_private_course_is_its_trainers_own_even_for_administrators(make_user,
         structure.add_module(admin, private, "Κάτι")
     internal = make_course(trainer, "Εσωτερικό μάθημα")
     assert courses.may_edit(admin, internal)
+
+
+def test_moving_things_up_and_down_keeps_every_one_of_them(trainer, make_course):
+    course = make_course(trainer, publish=False)
+    module = course.modules[0]
+    second = structure.add_module(trainer, course, "Δεύτερο κεφάλαιο")
+    first_lesson, second_lesson, quiz = module.items
+    structure.move_item(trainer, second_lesson, -1)
+    structure.move_module(trainer, second, -1)
+    structure.move_question(trainer, quiz.questions[1], -1)
+    db.session.commit()
+    db.session.expire_all()
+    assert [m.title for m in course.modules] == ["Δεύτερο κεφάλαιο", "Εισαγωγή"]
+    assert [i.title for i in course.modules[1].items] == ["Μάθημα 2", "Μάθημα 1", "Τεστ"]
+    assert [q.kind for q in course.modules[1].items[2].questions] == ["truefalse", "single"]
+    structure.move_item(trainer, course.modules[1].items[0], -1)  # already first: nothing moves
+    assert [i.title for i in course.modules[1].items] == ["Μάθημα 2", "Μάθημα 1", "Τεστ"]
