@@ -110,8 +110,9 @@ def run(args: argparse.Namespace, instance: Path) -> list[list[str]]:
                 db.session.commit()
             return once
 
-        reference = statistics.median(measure(ask("κανείς-δεν-ακολουθεί"), args.rounds))
-        rows.append(row("ask, nobody to tell", [reference], None))
+        alone = measure(ask("κανείς-δεν-ακολουθεί"), args.rounds)
+        reference = statistics.median(alone)
+        rows.append(row("ask, nobody to tell", alone, None))
         for count in args.followers:
             tag = tags.named(f"θέμα-{count}")
             db.session.commit()
