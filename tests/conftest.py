@@ -120,6 +120,25 @@ def make_user(app):
     return make
 
 
+
+@pytest.fixture
+def browse(app):
+    """browse(user) is a client signed in as that person through the real form (pages in English, or in
+    `language`); browse(None) an anonymous one."""
+
+    def make(user, language: str = "en"):
+        client = app.test_client()
+        client.set_cookie("knet_lang", language)
+        if user is not None:
+            page = client.get("/login").get_data(as_text=True)
+            response = client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                                   "csrf_token": csrf_token(page)})
+            assert response.status_code == 302
+        return client
+
+    return make
+
+
 @pytest.fixture
 def make_token(app):
     """A bearer token header for a person: make_token(user, 'write')."""

@@ -312,6 +312,11 @@ class SlapdServer:
         self.ldapmodify(_member_change("delete", group_dn, user_dn))
         self._undo.append(_member_change("add", group_dn, user_dn))
 
+    def rejoin(self, person) -> None:
+        """Put a person whose entry a test deleted and added back into the groups they were created in
+        (deleting an entry takes it out of every group; adding it back does not)."""
+        self.ldapmodify("".join(_member_change("add", group, person.dn) for group in person.groups))
+
     def restore(self) -> None:
         """Bring the directory back up if a test took it down, and undo add_member/remove_member."""
         self.restart()

@@ -93,6 +93,7 @@ def test_ldap_sync_creates_updates_and_deactivates(instance, athens_directory):
             db.engine.dispose()
     finally:
         athens_directory.ldapmodify(_entry_ldif(athens_directory, kostas), add=True)
+        athens_directory.rejoin(kostas)
 
 
 def test_ldap_sync_with_the_directory_down_changes_nothing(instance, athens_directory):

@@ -19,7 +19,6 @@ from learning.courses import CourseInput
 from learning.models import Enrolment
 from learning.routes import course_duration
 from learning.structure import OptionInput, QuestionInput
-from tests.conftest import PASSWORD
 from tests.forms import csrf_token
 from tests.qa.test_routes import XSS_CHUNK, XSS_FILES, _corpus_dir, dangers
 
@@ -35,21 +34,6 @@ def people(make_user):
             "other_trainer": make_user("otto", role="trainer")}
 
 
-@pytest.fixture
-def browse(app):
-    """browse(user) is a client signed in as that person through the real form; browse(None) an anonymous one."""
-
-    def make(user, language: str = "en"):
-        client = app.test_client()
-        client.set_cookie("knet_lang", language)
-        if user is not None:
-            page = client.get("/login").get_data(as_text=True)
-            response = client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(page)})
-            assert response.status_code == 302
-        return client
-
-    return make
 
 
 def text(response) -> str:

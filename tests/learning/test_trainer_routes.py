@@ -16,7 +16,6 @@ from learning import courses, structure, versions
 from learning.courses import CourseInput
 from learning.models import Course, Item, Module, QuizQuestion
 from learning.structure import OptionInput, QuestionInput
-from tests.conftest import PASSWORD
 from tests.forms import csrf_token
 from tests.learning.test_attachments import pdf
 from tests.qa.test_routes import dangers
@@ -29,21 +28,6 @@ def trainer(make_user):
     return make_user("tina", role="trainer")
 
 
-@pytest.fixture
-def browse(app):
-    """browse(user) is a client signed in as that person through the real form; browse(None) an anonymous one."""
-
-    def make(user, language: str = "en"):
-        client = app.test_client()
-        client.set_cookie("knet_lang", language)
-        if user is not None:
-            page = client.get("/login").get_data(as_text=True)
-            response = client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(page)})
-            assert response.status_code == 302
-        return client
-
-    return make
 
 
 def text(response) -> str:

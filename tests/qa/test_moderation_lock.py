@@ -11,7 +11,6 @@ from knet.db import db
 from knet.errors import Forbidden, Invalid, Unauthorized
 from qa import moderation
 from qa.models import ModerationEntry, Question
-from tests.conftest import PASSWORD
 from tests.forms import csrf_token
 
 REASON = "Η συζήτηση ξέφυγε· θα ξανανοίξει μετά την απόφαση του δημοτικού συμβουλίου."
@@ -28,20 +27,6 @@ def question(people, make_question):
     return make_question(people["asker"], visibility="public")
 
 
-@pytest.fixture
-def browse(app):
-    """browse(user) is a client signed in as that person through the real form; browse(None) an anonymous one."""
-
-    def make(user):
-        client = app.test_client()
-        client.set_cookie("knet_lang", "en")
-        if user is not None:
-            page = client.get("/login").get_data(as_text=True)
-            assert client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                               "csrf_token": csrf_token(page)}).status_code == 302
-        return client
-
-    return make
 
 
 def text(response) -> str:

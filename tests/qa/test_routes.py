@@ -18,7 +18,6 @@ from knet.errors import Invalid, TooLarge
 from qa import moderation, services
 from qa.models import Answer, Community, Flag, Question
 from qa.services import QuestionInput
-from tests.conftest import PASSWORD
 from tests.forms import csrf_token
 
 QUESTION = "Πώς υπολογίζεται η υπερωρία των υπαλλήλων;"
@@ -30,21 +29,6 @@ def people(make_user):
             "other": make_user("other", role="reader"), "mod": make_user("mod", role="moderator")}
 
 
-@pytest.fixture
-def browse(app):
-    """browse(user) is a client signed in as that person through the real form; browse(None) an anonymous one."""
-
-    def make(user, language: str = "en"):
-        client = app.test_client()
-        client.set_cookie("knet_lang", language)
-        if user is not None:
-            page = client.get("/login").get_data(as_text=True)
-            response = client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                                   "csrf_token": csrf_token(page)})
-            assert response.status_code == 302
-        return client
-
-    return make
 
 
 def text(response) -> str:
