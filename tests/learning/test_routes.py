@@ -446,6 +446,7 @@ def _course_of(trainer, number: int, payload: str):
     return course
 
 
+@pytest.mark.corpus_pages
 @pytest.mark.parametrize("name, start", _xss_cases())
 def test_nothing_from_the_xss_corpus_runs_on_the_learners_pages(app, corpus, people, browse, name, start):
     entries = json.loads((Path(corpus) / "xss" / name).read_text(encoding="utf-8"))

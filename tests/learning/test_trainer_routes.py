@@ -530,6 +530,7 @@ def _quietly(action):
     return done
 
 
+@pytest.mark.corpus_pages
 @pytest.mark.parametrize("start", _xss_chunks())
 def test_nothing_from_the_xss_corpus_runs_on_the_editing_pages(app, trainer, browse, corpus, start):
     payloads = _payloads(corpus)[start:start + XSS_CHUNK]

@@ -430,6 +430,7 @@ def _payloads(corpus) -> list[str]:
     return payloads
 
 
+@pytest.mark.corpus_pages
 def test_no_xss_payload_runs_through_a_name_or_a_description(app, people, corpus, sign_in):
     client = sign_in(people["mod"])
     assert dangers('<a href="jav&#x09;ascript:x">') and dangers("<img src=x onerror=alert(1)>")

@@ -569,6 +569,7 @@ def _quietly(action):
     return done
 
 
+@pytest.mark.corpus_pages
 @pytest.mark.parametrize("name, start", _xss_cases())
 def test_nothing_from_the_xss_corpus_runs_on_any_page(app, corpus, people, browse, name, start):
     payloads = _payloads(corpus, name)[start:start + XSS_CHUNK]
