@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
@@ -37,6 +37,20 @@ def utcnow() -> datetime:
 def as_utc(moment: datetime) -> datetime:
     """A stored timestamp with its UTC zone (SQLite hands them back without one)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def lock_row(instance: Base, column: str) -> None:
+    """Make transactions that lock the same row wait for each other, then reload the object as it is
+    now (what was read before the lock may be stale).
+
+    A no-op UPDATE of `column` takes the row's write lock on PostgreSQL and the whole database's on
+    SQLite, which has no SELECT … FOR UPDATE. (A savepoint that catches a unique violation instead
+    would not do on SQLite: pysqlite opens no transaction before a SAVEPOINT, so releasing it commits.)"""
+    model = type(instance)
+    attribute = getattr(model, column)
+    db.session.execute(update(model).where(model.id == instance.id).values({attribute: attribute})
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(instance)
 
 
 @event.listens_for(Engine, "connect")

@@ -10,10 +10,10 @@ import logging
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from auth.models import User
-from knet.db import db, utcnow
+from knet.db import db, lock_row, utcnow
 from knet.errors import Conflict, NotFound, Unauthorized
 from learning import certificates, versions
 from learning.courses import may_see
@@ -68,10 +68,8 @@ def enrol(actor: User | None, course: Course, source: str = "self") -> tuple[Enr
         raise Unauthorized(_l("Sign in to enrol."))
     if not may_see(actor, course):
         raise NotFound(_l("There is no such course, or you may not see it."))
-    # Two enrolments of one person at the same moment (a double click) wait for each other here: a
-    # no-op UPDATE takes the person's row lock on PostgreSQL and the database's on SQLite.
-    db.session.execute(update(User).where(User.id == actor.id).values(active=User.active)
-                       .execution_options(synchronize_session=False))
+    # Two enrolments of one person at the same moment (a double click) wait for each other here.
+    lock_row(actor, "active")
     existing = enrolment_of(actor, course)
     if existing is not None:
         return existing, False

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, lazy_ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from auth.models import User
-from knet.db import db
+from knet.db import db, lock_row
 from knet.errors import Conflict, Invalid, NotFound
 from learning import progress, versions
 from learning.courses import MAX_ID, require_editor
@@ -158,7 +158,9 @@ def submit(actor: User | None, course: Course, quiz_key: str, answers: object) -
     its effect on their progress, and return what was right and why (see the module for the format)."""
     enrolment = progress.require_enrolment(actor, course)
     quiz = _quiz(progress.find_item(course, quiz_key))
-    _lock(enrolment)
+    # A learner's submissions wait for each other, so two at the same moment never share a number or
+    # pass the attempts limit.
+    lock_row(enrolment, "last_item_key")
     used = _attempt_count(enrolment, quiz_key)
     if quiz["max_attempts"] and used >= quiz["max_attempts"]:
         raise Conflict(lazy_ngettext("You have had your %(num)d attempt at “%(title)s”, the only one allowed.",
@@ -202,19 +204,6 @@ def _quiz(item: dict) -> dict:
     if item["kind"] != "quiz":
         raise NotFound(_l("This course has no such quiz."))
     return item
-
-
-def _lock(enrolment: Enrolment) -> None:
-    """Make a learner's submissions wait for each other, then reload the enrolment as it is now, so
-    that each is counted after the one before: two at the same moment never share a number or pass
-    the attempts limit. (The unique attempt number would refuse a second one anyway.)
-
-    A no-op UPDATE takes the row's write lock on PostgreSQL and the database's on SQLite, as
-    qa.services does for votes. A savepoint that catches the unique number's IntegrityError would not
-    do on SQLite: pysqlite opens no transaction before a SAVEPOINT, so releasing it commits at once."""
-    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id)
-                       .values(last_item_key=Enrolment.last_item_key).execution_options(synchronize_session=False))
-    db.session.refresh(enrolment)
 
 
 def _attempt_count(enrolment: Enrolment, quiz_key: str) -> int:

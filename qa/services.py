@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import LazyString, lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from auth.access import can_see
 from auth.models import User
 from knet import content, markup
 from knet.config import LANGUAGES, VISIBILITIES
-from knet.db import db, utcnow
+from knet.db import db, lock_row, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, Unauthorized
 from qa import notify
 from qa import tags as qa_tags
@@ -190,7 +190,9 @@ def vote(actor: User | None, value: int, *, question: Question | None = None, an
     if item.author_id == actor.id:
         raise Forbidden(_l("You cannot vote on what you wrote yourself."))
     _refuse_if_locked(question or answer.question, _l("This question is locked: it takes no votes."))
-    _lock(item)
+    # Concurrent votes on an item wait for each other: the score is always the sum of the votes, and a
+    # person's two quick votes never both count.
+    lock_row(item, "score")
     target = Vote.question_id == item.id if question else Vote.answer_id == item.id
     existing = db.session.scalar(select(Vote).where(Vote.user_id == actor.id, target))
     if value == 0:
@@ -205,18 +207,6 @@ def vote(actor: User | None, value: int, *, question: Question | None = None, an
     item.score = db.session.scalar(select(func.coalesce(func.sum(Vote.value), 0)).where(target))
     db.session.flush()
     return item.score
-
-
-def _lock(item: Question | Answer) -> None:
-    """Make concurrent votes on an item wait for each other, then reload it as it is now: the score is
-    then always the sum of the votes, and a person's two quick votes never both count.
-
-    A no-op UPDATE takes the row's write lock on PostgreSQL and the database's on SQLite (which has
-    no SELECT … FOR UPDATE); the reload replaces what was read before the lock."""
-    model = type(item)
-    db.session.execute(update(model).where(model.id == item.id).values(score=model.score)
-                       .execution_options(synchronize_session=False))
-    db.session.refresh(item)
 
 
 def my_vote(actor: User | None, *, question: Question | None = None, answer: Answer | None = None) -> int:
