@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
+from werkzeug.local import LocalProxy
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -46,6 +47,8 @@ def lock_row(instance: Base, column: str) -> None:
     A no-op UPDATE of `column` takes the row's write lock on PostgreSQL and the whole database's on
     SQLite, which has no SELECT … FOR UPDATE. (A savepoint that catches a unique violation instead
     would not do on SQLite: pysqlite opens no transaction before a SAVEPOINT, so releasing it commits.)"""
+    if isinstance(instance, LocalProxy):  # the signed-in person, as Flask-Login's current_user
+        instance = instance._get_current_object()
     model = type(instance)
     attribute = getattr(model, column)
     db.session.execute(update(model).where(model.id == instance.id).values({attribute: attribute})
