@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from learning import attachment_routes, certificate_routes, content, demo, quiz_routes, routes, trainer_routes
+from learning import (assignment_routes, attachment_routes, certificate_routes, content, demo, quiz_routes, routes,
+                      trainer_routes)
 
 commands = ()
 #: Fills a demonstration node with a sample course.
@@ -20,3 +21,4 @@ def init_app(app: Flask) -> None:
     quiz_routes.init_app(app)
     attachment_routes.init_app(app)
     certificate_routes.init_app(app)
+    assignment_routes.init_app(app)

@@ -21,7 +21,7 @@ from knet.config import LANGUAGES
 from knet.db import db
 from knet.search import Filters, Viewer, search
 from knet.search.indexing import node_index
-from learning import certificates, progress, versions
+from learning import assignments, certificates, progress, versions
 from learning.courses import MAX_ID, UNSTORABLE, course_uri, may_edit, may_see, tag_key
 from learning.models import Certificate, Course, CourseVersion, Enrolment
 from learning.progress import Outline, Step
@@ -231,6 +231,9 @@ class CoursePage:
     certificate: Certificate | None
     community: str | None
     may_edit: bool
+    #: Whether a department or group the viewer belongs to was asked to take the course, and by when.
+    assigned: bool = False
+    due_at: datetime | None = None
 
     @property
     def draft(self) -> bool:
@@ -251,6 +254,7 @@ def course_page(actor: User | None, course: Course) -> CoursePage:
         outline = Outline([Step(item, number, False)
                            for number, item in enumerate(versions.items_of(frozen), start=1)])
     missing = progress.missing_prerequisites(actor, course) if actor is not None else []
+    due = assignments.due_dates(actor)
     prerequisites = [Prerequisite(required, may_see(actor, required),
                                   None if actor is None else required not in missing)
                      for required in course.prerequisites]
@@ -260,7 +264,7 @@ def course_page(actor: User | None, course: Course) -> CoursePage:
         prerequisites=prerequisites, blocked_by=missing[0] if missing and enrolment is None else None,
         certificate=certificates.certificate_of(actor, course),
         community=title_of(actor, course.community_uri) if course.community_uri else None,
-        may_edit=may_edit(actor, course))
+        may_edit=may_edit(actor, course), assigned=course.id in due, due_at=due.get(course.id))
 
 
 def modules_of(outline: Outline) -> list[Module]:
@@ -315,9 +319,26 @@ class Learning:
     enrolment: Enrolment
     outline: Outline
     resume: str | None
-    #: When an assignment asks for the course to be completed (None: nobody asked). Assignments
-    #: (learning.models.Assignment) are not read yet: this is where their due date goes.
+    #: When an assignment asks for the course to be completed (None: no date, or nobody asked).
     due_at: datetime | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return assignments.is_overdue(self.due_at, self.enrolment.completed_at is not None)
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """A course assigned to the person that they have not enrolled in yet."""
+
+    course: Course
+    title: str
+    language: str
+    due_at: datetime | None
+
+    @property
+    def overdue(self) -> bool:
+        return assignments.is_overdue(self.due_at)
 
 
 def my_learning(actor: User) -> tuple[list[Learning], list[Learning]]:
@@ -326,14 +347,29 @@ def my_learning(actor: User) -> tuple[list[Learning], list[Learning]]:
     enrolments = db.session.scalars(select(Enrolment).where(Enrolment.user_id == actor.id)
                                     .options(selectinload(Enrolment.course))
                                     .order_by(Enrolment.enrolled_at.desc(), Enrolment.id.desc()))
-    learning = []
+    learning, due = [], assignments.due_dates(actor)
     for enrolment in enrolments:
         course = enrolment.course
         if not may_see(actor, course) or not course.published_version:
             continue
         frozen = versions.get_version(course).snapshot
         learning.append(Learning(course, frozen["title"], frozen["language"], enrolment,
-                                 progress.outline(course, enrolment), progress.resume_key(course, enrolment)))
+                                 progress.outline(course, enrolment), progress.resume_key(course, enrolment),
+                                 due.get(course.id)))
     completed = sorted((entry for entry in learning if entry.enrolment.completed_at is not None),
                        key=lambda entry: entry.enrolment.completed_at, reverse=True)
     return [entry for entry in learning if entry.enrolment.completed_at is None], completed
+
+
+def assigned_not_started(actor: User) -> list[Assigned]:
+    """The published courses assigned to the person that they have not enrolled in, soonest due first."""
+    due = assignments.due_dates(actor)
+    enrolled = set(db.session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == actor.id)))
+    waiting = [course for course in db.session.scalars(select(Course).where(Course.id.in_(set(due) - enrolled),
+                                                                            Course.state == "published"))
+               if may_see(actor, course)]
+    listed = []
+    for course in waiting:
+        frozen = versions.get_version(course).snapshot
+        listed.append(Assigned(course, frozen["title"], frozen["language"], due[course.id]))
+    return sorted(listed, key=lambda entry: (entry.due_at is None, entry.due_at or 0, entry.title.casefold()))

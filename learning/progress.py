@@ -15,7 +15,7 @@ from sqlalchemy import select
 from auth.models import User
 from knet.db import db, lock_row, utcnow
 from knet.errors import Conflict, NotFound, Unauthorized
-from learning import certificates, versions
+from learning import assignments, certificates, versions
 from learning.courses import may_see
 from learning.models import Course, Enrolment, Progress
 
@@ -61,9 +61,10 @@ def missing_prerequisites(actor: User, course: Course) -> list[Course]:
     return [required for required in course.prerequisites if required.id not in done]
 
 
-def enrol(actor: User | None, course: Course, source: str = "self") -> tuple[Enrolment, bool]:
-    """Enrol in a published course the person may see, once its prerequisites are completed.
-    Enrolling again changes nothing. Returns the enrolment and whether it is new."""
+def enrol(actor: User | None, course: Course) -> tuple[Enrolment, bool]:
+    """Enrol in a published course the person may see, once its prerequisites are completed (by
+    assignment, when their department or a group of theirs was asked to take it). Enrolling again
+    changes nothing. Returns the enrolment and whether it is new."""
     if actor is None:
         raise Unauthorized(_l("Sign in to enrol."))
     if not may_see(actor, course):
@@ -78,6 +79,7 @@ def enrol(actor: User | None, course: Course, source: str = "self") -> tuple[Enr
     missing = missing_prerequisites(actor, course)
     if missing:
         raise Conflict(_l("Complete “%(title)s” first: this course builds on it.", title=missing[0].title))
+    source = "assignment" if assignments.is_assigned(actor, course) else "self"
     enrolment = Enrolment(course_id=course.id, user_id=actor.id, source=source)
     db.session.add(enrolment)
     db.session.flush()

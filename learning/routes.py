@@ -129,8 +129,9 @@ def mine():
 def _render_mine():
     in_progress, completed = reading.my_learning(current_user)
     held = certificates.certificates_of(current_user)
-    return render_template("learning/my_learning.html", in_progress=in_progress, completed=completed,
-                           certificates=held, by_course={c.course_id: c for c in held})
+    return render_template("learning/my_learning.html", assigned=reading.assigned_not_started(current_user),
+                           in_progress=in_progress, completed=completed, certificates=held,
+                           by_course={c.course_id: c for c in held})
 
 
 def init_app(app: Flask) -> None:

@@ -229,3 +229,21 @@ class QuestionForm(FlaskForm):
                              number=decimal(self.number.data) if numeric else None,
                              tolerance=(decimal(self.tolerance.data) if numeric else None) or 0.0,
                              feedback=self.feedback.data or "")
+
+
+# Assignments -------------------------------------------------------------------------------------
+
+class _AssignmentForm(FlaskForm):
+    due = StringField(_l("Due date (optional)"), render_kw={"type": "date"})
+
+
+class DepartmentAssignmentForm(_AssignmentForm):
+    """Assign the course to a department and its sub-units (the view fills the choices)."""
+
+    department = SelectField(_l("Department"), choices=[], validate_choice=False)
+
+
+class GroupAssignmentForm(_AssignmentForm):
+    """Assign the course to the members of a directory group (the view fills the choices)."""
+
+    group = SelectField(_l("Directory group"), choices=[], validate_choice=False)

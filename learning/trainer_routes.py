@@ -19,17 +19,16 @@ from auth.models import User
 from knet import markup
 from knet.db import db
 from knet.diff import diff_lines
-from knet.errors import Invalid, KnetError, TooLarge
+from knet.errors import Invalid
 from knet.views import add_nav_link
 from learning import attachments, courses, structure, versions
 from learning.models import Course, Item, Module, QuizQuestion
+from learning.trainer_views import REFUSALS, editable, refused
 from learning.trainer_forms import (KIND_CHOICES, KIND_HINTS, CourseForm, LessonForm, ModuleForm, NewItemForm,
                                     NewModuleForm, PublishForm, QuestionForm, QuizForm, StateForm, shown_number)
 
 bp = Blueprint("learning_trainer", __name__, template_folder="templates")
 
-#: What a refused service call can be: shown next to the field, with what was typed kept.
-REFUSALS = (Invalid, TooLarge)
 STATE_NAMES = {"draft": _l("Draft"), "published": _l("Published"), "archived": _l("Archived")}
 KIND_NAMES = {"lesson": _l("Lesson"), "quiz": _l("Quiz"), "module": _l("Module"), "course": _l("Course")}
 COURSE_FIELDS = {"title": _l("The course's title changed."), "summary": _l("The course's summary changed."),
@@ -50,23 +49,6 @@ CHANGE_SENTENCES = {
 }
 ATTACHMENT_ENDPOINTS = ("learning_attachments.upload", "learning_attachments.remove",
                         "learning_attachments.download")
-
-
-def _editable(course_id: int) -> Course:
-    """The course, if the signed-in person may change it."""
-    course = courses.get_course(current_user, course_id)
-    courses.require_editor(current_user, course)
-    return course
-
-
-def _refused(form: FlaskForm, exc: KnetError) -> None:
-    """Put the service's reason next to the field it names (or at the top of the form)."""
-    db.session.rollback()
-    name = str(exc.extra.get("field", ""))
-    if name in form:
-        form[name].errors = [*form[name].errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 def _outline(course: Course, anchor: str | None = None):
@@ -121,7 +103,7 @@ def create():
             try:
                 course = courses.create_course(current_user, form.course_input())
             except REFUSALS as exc:
-                _refused(form, exc)
+                refused(form, exc)
                 return render_template("learning/edit_course.html", form=form, course=None, preview=None), \
                     exc.status
             db.session.commit()
@@ -135,7 +117,7 @@ def create():
 @bp.route("/learning/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     if request.method == "GET":
         return _edit_page(course)
     form = _course_form(course)
@@ -146,7 +128,7 @@ def edit(course_id: int):
     try:
         courses.update_course(current_user, course, form.course_input())
     except REFUSALS as exc:
-        _refused(form, exc)
+        refused(form, exc)
         return _edit_page(course, form, status=exc.status)
     db.session.commit()
     if not courses.may_edit(current_user, course):
@@ -156,18 +138,18 @@ def edit(course_id: int):
     return _outline(course, "about")
 
 
-def _edit_page(course: Course, form: CourseForm | None = None, *, refused: tuple[str, FlaskForm] | None = None,
+def _edit_page(course: Course, form: CourseForm | None = None, *, refused_form: tuple[str, FlaskForm] | None = None,
                preview: str | None = None, status: int = 200):
     """The course's editing page: its state and publishing, its outline, and what it says about itself.
-    `form` or `refused` (a form's key and the form) are forms sent and refused, shown as they were sent."""
+    `form` or `refused_form` (a form's key and the form) are forms sent and refused, shown as they were sent."""
     forms: dict[str, FlaskForm] = {
         "publish": PublishForm(formdata=None, prefix="publish"), "state": StateForm(formdata=None, prefix="state"),
         "new-module": NewModuleForm(formdata=None, prefix="new-module")}
     for module in course.modules:
         forms[f"module-{module.id}"] = ModuleForm(formdata=None, prefix=f"module-{module.id}", title=module.title)
         forms[f"module-{module.id}-new"] = NewItemForm(formdata=None, prefix=f"module-{module.id}-new")
-    if refused is not None:
-        forms[refused[0]] = refused[1]
+    if refused_form is not None:
+        forms[refused_form[0]] = refused_form[1]
     form = form or _course_form(course, formdata=None, **_course_values(course))
     return render_template("learning/edit_course.html", course=course, form=form, forms=forms, preview=preview,
                            state_names=STATE_NAMES, kind_names=KIND_NAMES), status
@@ -184,13 +166,13 @@ def _learners_page() -> dict:
 @bp.post("/learning/courses/<int:course_id>/publish")
 @login_required
 def publish(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     form = PublishForm(prefix="publish")
     try:
         version = versions.publish(current_user, course, form.note.data or "")
     except REFUSALS as exc:
-        _refused(form, exc)
-        return _edit_page(course, refused=("publish", form), status=exc.status)
+        refused(form, exc)
+        return _edit_page(course, refused_form=("publish", form), status=exc.status)
     db.session.commit()
     flash(_("Version %(number)d is published: learners now see it.", number=version.number), "success")
     return _outline(course)
@@ -199,13 +181,13 @@ def publish(course_id: int):
 @bp.post("/learning/courses/<int:course_id>/state")
 @login_required
 def set_state(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     form = StateForm(prefix="state")
     try:
         courses.set_state(current_user, course, form.state.data or "")
     except REFUSALS as exc:
-        _refused(form, exc)
-        return _edit_page(course, refused=("state", form), status=exc.status)
+        refused(form, exc)
+        return _edit_page(course, refused_form=("state", form), status=exc.status)
     db.session.commit()
     if course.state == "archived":
         flash(_("The course is archived: it left the catalogue, and its learners keep it."), "success")
@@ -219,20 +201,20 @@ def set_state(course_id: int):
 @bp.post("/learning/courses/<int:course_id>/modules")
 @login_required
 def add_module(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     form = NewModuleForm(prefix="new-module")
     try:
         module = structure.add_module(current_user, course, form.title.data or "")
     except REFUSALS as exc:
-        _refused(form, exc)
-        return _edit_page(course, refused=("new-module", form), status=exc.status)
+        refused(form, exc)
+        return _edit_page(course, refused_form=("new-module", form), status=exc.status)
     db.session.commit()
     flash(_("The module “%(title)s” was added.", title=module.title), "success")
     return _outline(course, f"module-{module.id}")
 
 
 def _module(course_id: int, module_id: int) -> tuple[Course, Module]:
-    course = _editable(course_id)
+    course = editable(course_id)
     return course, structure.get_module(course, module_id)
 
 
@@ -245,8 +227,8 @@ def rename_module(course_id: int, module_id: int):
     try:
         structure.rename_module(current_user, module, form.title.data or "")
     except REFUSALS as exc:
-        _refused(form, exc)
-        return _edit_page(course, refused=(key, form), status=exc.status)
+        refused(form, exc)
+        return _edit_page(course, refused_form=(key, form), status=exc.status)
     db.session.commit()
     flash(_("The module was renamed “%(title)s”.", title=module.title), "success")
     return _outline(course, key)
@@ -298,8 +280,8 @@ def add_item(course_id: int, module_id: int):
         else:
             raise Invalid(_l("Add a lesson or a quiz: press one of the two buttons."))
     except REFUSALS as exc:
-        _refused(form, exc)
-        return _edit_page(course, refused=(key, form), status=exc.status)
+        refused(form, exc)
+        return _edit_page(course, refused_form=(key, form), status=exc.status)
     db.session.commit()
     if item.kind == "quiz":
         flash(_("The quiz “%(title)s” was added. Set it up and add its questions.", title=item.title), "success")
@@ -309,7 +291,7 @@ def add_item(course_id: int, module_id: int):
 
 
 def _item(course_id: int, item_id: int) -> tuple[Course, Item]:
-    course = _editable(course_id)
+    course = editable(course_id)
     return course, structure.get_item(course, item_id)
 
 
@@ -328,7 +310,7 @@ def edit_item(course_id: int, item_id: int):
             try:
                 structure.update_lesson(current_user, item, form.title.data or "", form.body.data or "")
             except REFUSALS as exc:
-                _refused(form, exc)
+                refused(form, exc)
                 return _lesson_page(course, item, form, status=exc.status)
             db.session.commit()
             flash(_("The lesson “%(title)s” was saved.", title=item.title), "success")
@@ -352,7 +334,7 @@ def _edit_quiz(course: Course, quiz: Item):
             structure.update_quiz(current_user, quiz, form.title.data or "", form.introduction.data or "",
                                   **form.settings())
         except REFUSALS as exc:
-            _refused(form, exc)
+            refused(form, exc)
             return _quiz_page(course, quiz, form, exc.status)
         db.session.commit()
         flash(_("The quiz “%(title)s” was saved.", title=quiz.title), "success")
@@ -409,7 +391,7 @@ def add_question(course_id: int, item_id: int):
         try:
             structure.add_question(current_user, quiz, form.question_input())
         except REFUSALS as exc:
-            _refused(form, exc)
+            refused(form, exc)
             return _question_page(course, quiz, None, form, exc.status)
         db.session.commit()
         flash(_("The question was added to “%(title)s”.", title=quiz.title), "success")
@@ -431,7 +413,7 @@ def edit_question(course_id: int, item_id: int, question_id: int):
         try:
             structure.update_question(current_user, question, form.question_input())
         except REFUSALS as exc:
-            _refused(form, exc)
+            refused(form, exc)
             return _question_page(course, quiz, question, form, exc.status)
         db.session.commit()
         flash(_("Question %(number)d of “%(title)s” was saved.", number=question.position + 1, title=quiz.title),
@@ -483,7 +465,7 @@ def delete_question(course_id: int, item_id: int, question_id: int):
 @bp.get("/learning/courses/<int:course_id>/versions")
 @login_required
 def list_versions(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     found = versions.versions(course)
     return render_template("learning/trainer_versions.html", course=course, found=found,
                            publishers=_publishers(found))
@@ -497,7 +479,7 @@ def _publishers(found: list) -> dict[int, User]:
 @bp.get("/learning/courses/<int:course_id>/versions/compare")
 @login_required
 def compare(course_id: int):
-    course = _editable(course_id)
+    course = editable(course_id)
     if course.published_version == 0:
         raise Invalid(_l("The course has not been published yet, so there are no versions to compare."))
     new = versions.get_version(course, _version_number("to", course.published_version))
