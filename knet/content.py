@@ -44,3 +44,46 @@ def content_types() -> dict[str, ContentType]:
 def changed(type_name: str, object_id: int, uri: str) -> None:
     """Record, in the caller's transaction, that an object was created, changed or removed."""
     jobs.enqueue(INDEX_JOB, type=type_name, id=object_id, uri=uri)
+
+
+# What features attach to communities -------------------------------------------------------------
+
+ATTACHED_EXTENSION = "knet.community_attachments"
+
+
+@dataclass(frozen=True)
+class Attached:
+    """Something a feature attached to a community (a course…), as the community's page lists it."""
+
+    title: str
+    #: A path on this node.
+    url: str
+    language: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class AttachedListing:
+    """A feature's list on community pages: its heading, what it says when it has nothing, and how it
+    finds what `viewer` (a signed-in person, or None) may see of what is attached to a community (by URI)."""
+
+    key: str
+    heading: str
+    empty: str
+    #: The text of the link to the full list.
+    more: str
+    find: Callable[[object, str, int], list[Attached]]
+    #: The address of the feature's full list for a community (by URI).
+    everything: Callable[[str], str]
+
+
+def attach_to_communities(app: Flask, listing: AttachedListing) -> None:
+    """Let a feature list what it attached to a community on the community's page (communities
+    belong to another feature, which it must not import)."""
+    app.extensions.setdefault(ATTACHED_EXTENSION, {})[listing.key] = listing
+
+
+def attached_to(viewer: object, community_uri: str, limit: int = 10) -> list[tuple[AttachedListing, list[Attached]]]:
+    """Each registered feature's list for the community, as `viewer` may see it."""
+    listings = current_app.extensions.get(ATTACHED_EXTENSION, {}).values()
+    return [(listing, listing.find(viewer, community_uri, limit)) for listing in listings]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from auth.access import can_see, visible_clause
 from auth.models import User
 from knet import content
+from knet.content import Attached
 from knet.config import LANGUAGES
 from knet.db import db
 from knet.search import Filters, Viewer, search
@@ -167,6 +168,14 @@ def _standing(actor: User | None, ids: list[int]) -> dict[int, str]:
     rows = db.session.execute(select(Enrolment.course_id, Enrolment.completed_at)
                               .where(Enrolment.user_id == actor.id, Enrolment.course_id.in_(ids)))
     return {course_id: "completed" if completed_at else "enrolled" for course_id, completed_at in rows}
+
+
+def in_community(actor: User | None, community_uri: str, limit: int) -> list[Attached]:
+    """The newest published courses of a community of practice that this person may see (for the
+    community's page, which belongs to another feature: see knet.content.attach_to_communities)."""
+    listed, _total = catalogue(actor, CatalogueQuery(community=community_uri), 1, limit)
+    return [Attached(entry.title, f"/learning/courses/{entry.course.id}", entry.language, entry.summary)
+            for entry in listed]
 
 
 def communities(actor: User | None) -> dict[str, str]:

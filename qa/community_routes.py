@@ -11,7 +11,7 @@ from auth.access import require_role
 from auth.models import User
 from knet.api import add_openapi, register_api
 from knet.config import MAX_PAGE_NUMBER
-from knet.content import register as register_content_type
+from knet.content import attached_to, register as register_content_type
 from knet.db import db
 from knet.errors import KnetError, NotFound
 from knet.search.views import link_of
@@ -172,6 +172,7 @@ def _community_page(community: Community, refusal: str | None = None):
         uri=communities.community_uri(community.id), latest=communities.latest_questions(actor, community),
         unanswered=communities.unanswered_questions(actor, community),
         pages=communities.key_pages(actor, community), link_of=link_of,
+        attached=attached_to(actor, communities.community_uri(community.id)),
         members=communities.members(community) if actor else [], may_manage=communities.may_manage(actor, community),
         activity=activity, spark=sparkline(activity), activity_text=activity_text(activity),
         question_path=question_path, refusal=refusal,

@@ -198,6 +198,35 @@ def test_the_community_filter_names_the_communities_people_may_see(app, people, 
     assert ">Ύδρευση</option>" in text(browse(people["reader"]).get("/learning/courses"))
 
 
+def test_a_community_page_lists_the_courses_of_the_community_each_viewer_may_see(app, people, browse, make_course,
+                                                                                 make_user):
+    moderator = make_user("mona", role="moderator")
+    community = communities.create_community(moderator, "Προμήθειες", "Για τις προμήθειες.", "public")
+    empty = communities.create_community(moderator, "Ύδρευση", "Για το νερό.", "public")
+    db.session.commit()
+    uri = communities.community_uri(community.id)
+    public = make_course(people["trainer"], "Δημόσιο μάθημα", visibility="public", community_uri=uri)
+    make_course(people["trainer"], "Εσωτερικό μάθημα", visibility="internal", community_uri=uri)
+    make_course(people["trainer"], "Πρόχειρο μάθημα", visibility="public", community_uri=uri, publish=False)
+    make_course(people["trainer"], "Ιδιωτικό μάθημα", visibility="private", community_uri=uri)
+    make_course(people["trainer"], "Μάθημα χωρίς κοινότητα", visibility="public")
+
+    def listed(client, slug: str) -> list[str]:
+        page = main(client.get(f"/communities/{slug}"))
+        section = page[page.index('id="courses-heading"'):]
+        return re.findall(r'<a href="/learning/courses/\d+" lang="el">([^<]*)</a>', section[:section.index("</section>")])
+
+    assert listed(browse(None), community.slug) == ["Δημόσιο μάθημα"]
+    assert listed(browse(people["reader"]), community.slug) == ["Εσωτερικό μάθημα", "Δημόσιο μάθημα"]
+    assert listed(browse(people["trainer"]), community.slug) == ["Ιδιωτικό μάθημα", "Εσωτερικό μάθημα",
+                                                                  "Δημόσιο μάθημα"]
+    page = main(browse(None).get(f"/communities/{community.slug}"))
+    link = re.search(r'<a href="(/learning/courses\?community=[^"]+)">Every course of this community', page).group(1)
+    assert titles(browse(None).get(link.replace("&amp;", "&"))) == ["Δημόσιο μάθημα"]
+    assert f'href="/learning/courses/{public.id}"' in page
+    assert "No published course belongs to this community yet." in main(browse(None).get(f"/communities/{empty.slug}"))
+
+
 # A course's page ----------------------------------------------------------------------------------
 
 def test_anyone_reads_a_public_course_and_is_asked_to_sign_in_to_enrol(people, shelf, browse):
