@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from knet.config import MAX_PAGE_NUMBER
-from knet.errors import Invalid
+from knet.db import db
+from knet.errors import Invalid, problem
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf = CSRFProtect()
@@ -20,6 +27,30 @@ def register_api(app: Flask, blueprint: Blueprint) -> None:
     cookie, so a forged cross-site request carries no credentials and CSRF tokens do not apply."""
     csrf.exempt(blueprint)
     app.register_blueprint(blueprint)
+
+
+def answer_races(blueprint: Blueprint, detail: Callable[[], str] | None = None) -> None:
+    """Answer a change the database refused because another was made at the same moment (a unique
+    constraint met twice, or SQLite's single writer busy) with a problem the client may simply repeat:
+    409, or 503 with Retry-After. Nothing was saved. `detail` may say it better for some endpoints.
+    Call it where the blueprint is made (a blueprint takes no handlers once an app has registered it)."""
+
+    def refused_by_the_database(exc: Exception):
+        db.session.rollback()
+        logger.warning("Concurrent change refused on %s %s: %s", request.method, request.path,
+                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        sentence = (detail() if detail is not None else None) or str(_CONCURRENT)
+        if isinstance(exc, OperationalError):
+            response = problem(503, "Busy", sentence)
+            response.headers["Retry-After"] = "1"
+            return response
+        return problem(409, "Conflict", sentence)
+
+    for error in (IntegrityError, StaleDataError, OperationalError):
+        blueprint.register_error_handler(error, refused_by_the_database)
+
+
+_CONCURRENT = _l("Someone else saved a change at the same moment, so nothing of yours was saved; please try again.")
 
 OPENAPI_BASE: dict[str, Any] = {
     "openapi": "3.1.0",

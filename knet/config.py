@@ -70,6 +70,7 @@ MAIL_DEFAULTS: dict[str, object] = {
 #: The [learning] table: limits of courses. Each key is also KNET_LEARNING_<KEY>.
 LEARNING_DEFAULTS: dict[str, object] = {
     "max_upload_bytes": 20 * 1024 * 1024,  # the largest file a lesson takes (ZIP-based ones unpack to 10× at most)
+    "issuer_email": "",                    # whom to ask about certificates (default: [mail] sender, if any)
 }
 
 
@@ -186,6 +187,10 @@ def _learning(from_file: object, environ: Mapping[str, str], instance: Instance)
     settings, where = _table("learning", LEARNING_DEFAULTS, from_file, environ, instance)
     if not settings["max_upload_bytes"]:
         raise ConfigError(f"{where}: 'max_upload_bytes' must be at least 1 byte, such as 20971520 (20 MB).")
+    issuer = settings["issuer_email"]
+    if issuer and (mailbox(issuer) is None or mailbox(issuer).display_name):
+        raise ConfigError(f"{where}: 'issuer_email' must be one e-mail address alone, such as "
+                          f"\"ekpaideusi@example.gr\", not {issuer!r}.")
     return settings
 
 

@@ -5,8 +5,8 @@ from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 
 from knet.content import AttachedListing, attach_to_communities, register as register_content_type
-from learning import (assignment_routes, attachment_routes, catalogue, certificate_routes, content, demo,
-                      quiz_routes, routes, trainer_routes)
+from learning import (api, assignment_routes, attachment_routes, catalogue, certificate_routes, content,
+                      dashboard_routes, demo, quiz_routes, routes, trainer_routes)
 
 commands = ()
 #: Fills a demonstration node with a sample course.
@@ -27,4 +27,6 @@ def init_app(app: Flask) -> None:
     quiz_routes.init_app(app)
     attachment_routes.init_app(app)
     certificate_routes.init_app(app)
+    api.init_app(app)
     assignment_routes.init_app(app)
+    dashboard_routes.init_app(app)

@@ -3,7 +3,7 @@ and shows how far those asked have got. Thin views over learning.assignments."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -33,7 +33,7 @@ def _page(course: Course, sent: tuple[str, FlaskForm] | None = None, status: int
     forms["department"].department.choices = [("", _("Choose a department"))] + [
         (str(node.department.id), "\u2003" * depth + node.department.name) for node, depth in _flattened()]
     forms["group"].group.choices = [("", _("Choose a group"))] + [
-        (group.dn, _("%(name)s (%(count)d people)", name=group.name, count=group.members))
+        (group.dn, ngettext("%(name)s (%(num)d person)", "%(name)s (%(num)d people)", group.members, name=group.name))
         for group in assignments.known_groups()]
     return render_template("learning/trainer_assignments.html", course=course, forms=forms,
                            rows=assignments.of_course(course), learner_page=True), status

@@ -139,8 +139,10 @@ def node_name() -> str:
 
 
 def contact_email() -> str | None:
-    """The node's address for mail (the sender of its e-mails), if it sends any."""
-    sender = mailbox(str(current_app.config["KNET"]["mail"]["sender"] or ""))
+    """Whom to ask about the node's certificates: [learning] issuer_email, or else the sender of the
+    node's e-mails, if it sends any."""
+    settings = current_app.config["KNET"]
+    sender = mailbox(str(settings["learning"]["issuer_email"] or settings["mail"]["sender"] or ""))
     return sender.addr_spec if sender is not None else None
 
 

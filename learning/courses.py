@@ -96,6 +96,15 @@ def editable_by(actor: User) -> list[Course]:
     return list(db.session.scalars(select(Course).where(condition).order_by(Course.updated_at.desc())))
 
 
+def requirable(actor: User, course: Course | None) -> list[Course]:
+    """The courses a trainer may name as prerequisites of `course` (None: a new one): published ones they
+    may see, and those already named, by title."""
+    chosen = list(course.prerequisites) if course else []
+    published = db.session.scalars(select(Course).where(Course.state == "published").order_by(Course.title))
+    return [other for other in dict.fromkeys([*chosen, *published])
+            if (course is None or other.id != course.id) and (other in chosen or may_see(actor, other))]
+
+
 def get_course(actor: User | None, course_id: int) -> Course:
     course = db.session.get(Course, course_id) if 0 < course_id <= MAX_ID else None
     if course is None or not may_see(actor, course):

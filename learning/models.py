@@ -193,6 +193,8 @@ class CourseVersion(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    published_by: Mapped[User | None] = relationship()
+
 
 class Enrolment(db.Model):
     __tablename__ = "learning_enrolments"

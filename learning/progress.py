@@ -7,19 +7,23 @@ and every quiz passed; completing it issues a certificate (learning.certificates
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Text, and_, cast, select
 
 from auth.models import User
 from knet.db import db, lock_row, utcnow
 from knet.errors import Conflict, NotFound, Unauthorized
 from learning import assignments, certificates, versions
 from learning.courses import may_see
-from learning.models import Course, Enrolment, Progress
+from learning.models import Course, CourseVersion, Enrolment, Item, Module, Progress
 
 logger = logging.getLogger(__name__)
+
+#: What a lesson's or quiz's key looks like (learning.structure.new_key makes 16 of these): anything else names nothing.
+ITEM_KEY = re.compile(r"[0-9a-f]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,27 @@ def find_item(course: Course, key: str) -> dict:
         if item["key"] == key:
             return item
     raise NotFound(_l("This course has no such lesson or quiz."))
+
+
+def course_of_item(actor: User | None, key: str, kind: str | None = None) -> Course:
+    """The course whose newest published version has the lesson or quiz (`kind`, if given) with this
+    key, if the person may see the course.
+
+    The working copy finds it by its key; a step deleted from the working copy since publishing is
+    still in the published version, so the newest versions' snapshots are searched for it then."""
+    missing = NotFound(_l("There is no such lesson or quiz, or you may not see it."))
+    if not ITEM_KEY.fullmatch(key):
+        raise missing
+    working = select(Module.course_id).join(Item, Item.module_id == Module.id).where(Item.key == key)
+    for candidates in (select(Course).where(Course.id.in_(working)),
+                       select(Course).join(CourseVersion, and_(CourseVersion.course_id == Course.id,
+                                                               CourseVersion.number == Course.published_version))
+                       .where(cast(CourseVersion.snapshot, Text).contains(key))):
+        for course in db.session.scalars(candidates.where(Course.published_version > 0).order_by(Course.id)):
+            items = versions.items_of(versions.get_version(course).snapshot)
+            if may_see(actor, course) and any(item["key"] == key and kind in (None, item["kind"]) for item in items):
+                return course
+    raise missing
 
 
 def open_item(actor: User | None, course: Course, key: str) -> dict:

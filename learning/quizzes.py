@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, lazy_ngettext
+from flask_babel import format_decimal, lazy_gettext as _l, lazy_ngettext
 from sqlalchemy import func, select
 
 from auth.models import User
@@ -100,7 +100,7 @@ def quiz_for_learner(actor: User | None, course: Course, quiz_key: str, seed: st
     used = _attempt_count(enrolment, quiz_key)
     record = db.session.get(Progress, (enrolment.id, quiz_key))
     questions = tuple(Question(question["key"], question["kind"], question["prompt_html"],
-                               tuple(Choice(option["key"], _option_text(question, option)) for option in options))
+                               tuple(Choice(option["key"], versions.option_text(question, option)) for option in options))
                       for question, options in _arranged(quiz, seed or _seed(enrolment, quiz_key, used + 1)))
     return QuizPage(key=quiz["key"], title=quiz["title"], html=quiz["html"], version=course.published_version,
                     questions=questions, pass_percent=quiz["pass_percent"], max_attempts=quiz["max_attempts"],
@@ -231,12 +231,6 @@ def _arranged(quiz: dict, seed: str) -> list[tuple[dict, list[dict]]]:
     return arranged
 
 
-def _option_text(question: dict, option: dict) -> str:
-    if question["kind"] == "truefalse":
-        return _("True") if option["key"] == "true" else _("False")
-    return option["text"]
-
-
 def _label(question: dict) -> str:
     """The beginning of a question's text, to name it in a message."""
     words = " ".join(question["prompt"].split())
@@ -336,8 +330,8 @@ def _marked(question: dict, options: list[dict], given: list[str] | float | None
     picked = [option for option in options if option["key"] in (given or ())]
     feedback = [question["feedback"]] + [option["feedback"] for option in picked]
     return MarkedQuestion(question["key"], question["kind"], question["prompt_html"], bool(picked), right,
-                          tuple(_option_text(question, option) for option in picked),
-                          tuple(_option_text(question, option) for option in options if option["correct"]),
+                          tuple(versions.option_text(question, option) for option in picked),
+                          tuple(versions.option_text(question, option) for option in options if option["correct"]),
                           tuple(filter(None, feedback)))
 
 

@@ -12,10 +12,8 @@ from flask import Blueprint, Flask, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from auth.access import require_role
-from auth.models import User
 from knet import markup
 from knet.db import db
 from knet.diff import diff_lines
@@ -67,18 +65,9 @@ def mine():
 
 # A course: what it says about itself -------------------------------------------------------------
 
-def _requirable(course: Course | None) -> list[Course]:
-    """The courses a trainer may name as prerequisites: published ones they may see, and those already named."""
-    chosen = list(course.prerequisites) if course else []
-    published = db.session.scalars(select(Course).where(Course.state == "published").order_by(Course.title))
-    return [other for other in dict.fromkeys([*chosen, *published])
-            if (course is None or other.id != course.id)
-            and (other in chosen or courses.may_see(current_user, other))]
-
-
 def _course_form(course: Course | None, **kwargs) -> CourseForm:
     form = CourseForm(**kwargs)
-    form.prerequisites.choices = [(other.id, other.title) for other in _requirable(course)]
+    form.prerequisites.choices = [(other.id, other.title) for other in courses.requirable(current_user, course)]
     return form
 
 
@@ -467,13 +456,7 @@ def delete_question(course_id: int, item_id: int, question_id: int):
 def list_versions(course_id: int):
     course = editable(course_id)
     found = versions.versions(course)
-    return render_template("learning/trainer_versions.html", course=course, found=found,
-                           publishers=_publishers(found))
-
-
-def _publishers(found: list) -> dict[int, User]:
-    ids = {version.published_by_id for version in found if version.published_by_id is not None}
-    return {person.id: person for person in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return render_template("learning/trainer_versions.html", course=course, found=found)
 
 
 @bp.get("/learning/courses/<int:course_id>/versions/compare")
@@ -489,7 +472,7 @@ def compare(course_id: int):
                for change in versions.compare(old.snapshot, new.snapshot)]
     found = versions.versions(course)
     return render_template("learning/trainer_compare.html", course=course, old=old, new=new, changes=changes,
-                           found=found, publishers=_publishers(found))
+                           found=found)
 
 
 def _version_number(name: str, default: int) -> int:

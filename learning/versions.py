@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext, lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from auth.models import User
 from knet.db import db, utcnow
-from knet.errors import Invalid, NotFound
+from knet.errors import Conflict, Invalid, NotFound
 from learning import courses
 from learning.courses import require_editor
 from learning.models import Course, CourseVersion, Item
@@ -55,6 +56,9 @@ def publish(actor: User | None, course: Course, note: str = "") -> CourseVersion
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise Invalid(_l("The note may have at most %(max)d characters.", max=MAX_NOTE), field="note")
     frozen = snapshot(course)
+    if course.published_version and frozen == get_version(course).snapshot:
+        raise Conflict(_l("Nothing changed since version %(number)d, so there is nothing to publish.",
+                          number=course.published_version))
     items = [item for module in frozen["modules"] for item in module["items"]]
     if not items:
         raise Invalid(_l("Add at least one lesson or quiz before publishing."))
@@ -83,7 +87,9 @@ def get_version(course: Course, number: int | None = None) -> CourseVersion:
 
 
 def versions(course: Course) -> list[CourseVersion]:
+    """The course's published versions, newest first, with who published each."""
     return list(db.session.scalars(select(CourseVersion).where(CourseVersion.course_id == course.id)
+                                   .options(selectinload(CourseVersion.published_by))
                                    .order_by(CourseVersion.number.desc())))
 
 
@@ -144,14 +150,23 @@ def _content(item: dict) -> tuple:
                                       "questions")})
 
 
+def option_text(question: dict, option: dict) -> str:
+    """An option as learners read it (a true/false question's two options in their language)."""
+    if question["kind"] == "truefalse":
+        return gettext("True") if option["key"] == "true" else gettext("False")
+    return option["text"]
+
+
 def _text_of(item: dict) -> str:
     """An item as text, for a line diff: the lesson's Markdown, or the quiz's questions and options."""
     if item["kind"] == "lesson":
         return item["body"]
-    lines = [item["body"], f"pass: {item['pass_percent']}%, attempts: {item['max_attempts'] or '∞'}"]
+    attempts = item["max_attempts"] or gettext("unlimited")
+    lines = [item["body"], gettext("Pass mark: %(percent)d%%. Attempts: %(attempts)s.", percent=item["pass_percent"],
+                                   attempts=attempts)]
     for question in item["questions"]:
         lines.append(f"\n? {question['prompt']}")
-        lines += [f"  [{'x' if o['correct'] else ' '}] {o['text']}" for o in question["options"]]
+        lines += [f"  [{'x' if o['correct'] else ' '}] {option_text(question, o)}" for o in question["options"]]
         if question["number"] is not None:
             lines.append(f"  = {question['number']} ± {question['tolerance']}")
     return "\n".join(lines)

@@ -5,30 +5,33 @@ document (knet.errors); a race the database refused is a 409 or 503 the client c
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Flask, current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from auth.access import visible_clause
 from auth.bearer import api_actor
 from auth.models import User
-from knet.api import add_openapi, json_object, page_links, pagination, register_api
+from knet.api import add_openapi, answer_races, json_object, page_links, pagination, register_api
 from knet.config import LANGUAGES
 from knet.db import as_utc, db
-from knet.errors import Conflict, Invalid, NotFound, problem
+from knet.errors import Conflict, Invalid, NotFound
 from qa import openapi, services
 from qa import tags as qa_tags
 from qa.models import Answer, Comment, Question, QuestionTag, Vote, question_tags
 from qa.services import QuestionInput
 
-logger = logging.getLogger(__name__)
-
 bp = Blueprint("qa_api", __name__, url_prefix="/api/v1")
+
+
+def _race_detail() -> str | None:
+    if request.endpoint in ("qa_api.vote_question", "qa_api.vote_answer"):
+        return str(_l("Your vote could not be saved at the same moment as another; please try again."))
+    return None
+
+
+answer_races(bp, _race_detail)
 
 #: Ids are 32-bit integers in the database: a larger number names nothing (and must not reach SQL).
 MAX_ID = 2**31 - 1
@@ -364,28 +367,6 @@ def unfollow_tag(name: str):
     qa_tags.follow(actor, tag, False)
     db.session.commit()
     return tag_json(tag, False)
-
-
-# Races ---------------------------------------------------------------------------------------------
-
-@bp.errorhandler(IntegrityError)
-@bp.errorhandler(StaleDataError)
-@bp.errorhandler(OperationalError)
-def refused_by_the_database(exc: Exception):
-    """Two requests changed the same thing at once and the database refused one (a repeated vote meeting the
-    unique constraint, or SQLite's single writer being busy): nothing was saved; the client may simply repeat."""
-    db.session.rollback()
-    logger.warning("Concurrent change refused on %s %s: %s", request.method, request.path,
-                   str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    if request.endpoint in ("qa_api.vote_question", "qa_api.vote_answer"):
-        detail = _l("Your vote could not be saved at the same moment as another; please try again.")
-    else:
-        detail = _l("Someone else saved a change at the same moment, so nothing of yours was saved; please try again.")
-    if isinstance(exc, OperationalError):
-        response = problem(503, "Busy", str(detail))
-        response.headers["Retry-After"] = "1"
-        return response
-    return problem(409, "Conflict", str(detail))
 
 
 def init_app(app: Flask) -> None:

@@ -72,3 +72,15 @@ def test_the_largest_lesson_file_is_set_in_learning(tmp_path):
     for wrong in ({"max_upload_bytes": 0}, {"max_upload_bytes": "big"}, {"largest": 5}):
         with pytest.raises(ConfigError, match=r"\[learning\]"):
             learning(wrong)
+
+
+def test_the_certificates_contact_address_is_one_address(tmp_path):
+    def learning(table: dict) -> dict:
+        (tmp_path / "knet.toml").write_text(tomli_w.dumps({**BASE, "learning": table}), encoding="utf-8")
+        return config.load(Instance(tmp_path), {})["learning"]
+
+    assert learning({})["issuer_email"] == ""
+    assert learning({"issuer_email": "ekpaideusi@dokimes.gr"})["issuer_email"] == "ekpaideusi@dokimes.gr"
+    for wrong in ("two@a.gr, three@b.gr", "Εκπαίδευση <ekpaideusi@dokimes.gr>", "not an address", 5):
+        with pytest.raises(ConfigError, match=r"\[learning\]"):
+            learning({"issuer_email": wrong})

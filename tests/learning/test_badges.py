@@ -136,6 +136,12 @@ def test_a_node_that_sends_no_mail_publishes_no_issuer_address(client):
     assert "email" not in client.get("/learning/issuer.json").json
 
 
+def test_the_issuer_address_set_for_certificates_comes_before_the_mail_sender(client, app):
+    app.config["KNET"]["mail"]["sender"] = "Δήμος Δοκιμών <knet@dokimes.example.gr>"
+    app.config["KNET"]["learning"]["issuer_email"] = "ekpaideusi@dokimes.example.gr"
+    assert client.get("/learning/issuer.json").json["email"] == "ekpaideusi@dokimes.example.gr"
+
+
 def test_the_recipient_is_a_salted_hash_never_the_address(trainer, learner, make_course, complete_course, client):
     first = complete_course(learner, make_course(trainer, "Πρώτο μάθημα"))
     second = complete_course(learner, make_course(trainer, "Δεύτερο μάθημα"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from flask_babel import force_locale
 
 from auth.models import User
 from knet.db import db
@@ -126,6 +127,30 @@ def test_editing_after_publishing_makes_a_new_version_and_progress_carries_over(
                                                     ("added", "Μάθημα 3")}
     changed = next(c for c in changes if c.what == "changed")
     assert (changed.before, changed.after) == ("Το κείμενο του μαθήματος 2.", "Νέο κείμενο.")
+
+
+def test_publishing_again_without_a_change_is_refused(trainer, make_course):
+    course = make_course(trainer)
+    with pytest.raises(Conflict, match="Τίποτα δεν άλλαξε από την έκδοση 1"):
+        versions.publish(trainer, course, "Ξανά")
+    db.session.rollback()
+    structure.rename_module(trainer, course.modules[0], "Εισαγωγή στις συμβάσεις")
+    assert versions.publish(trainer, course).number == 2
+
+
+def test_a_quiz_change_reads_in_the_reader_language(trainer, make_course):
+    course = make_course(trainer)
+    quiz = course.modules[0].items[-1]
+    structure.update_quiz(trainer, quiz, quiz.title, pass_percent=80, max_attempts=0)
+    versions.publish(trainer, course)
+    old, new = versions.get_version(course, 1).snapshot, versions.get_version(course, 2).snapshot
+    for language, expected, unexpected in [
+            ("el", ["Βάση επιτυχίας: 80%", "Προσπάθειες: απεριόριστες", "[x] Σωστό"], ["Pass"]),
+            ("en", ["Pass mark: 80%", "Attempts: unlimited", "[x] True"], ["Σωστό"])]:
+        with force_locale(language):
+            changed = next(c for c in versions.compare(old, new) if c.what == "changed")
+            assert all(text in changed.after for text in expected), (language, changed.after)
+            assert not any(text in changed.after + changed.before for text in unexpected)
 
 
 def test_resume_where_you_left_off(make_user, trainer, make_course):
