@@ -29,6 +29,6 @@ fi
 
 bash scripts/install.sh --test
 echo "== Test suite on SQLite"
-.venv/bin/python -m pytest --database sqlite "$@"
+.venv/bin/python -m pytest --database sqlite --durations=20 "$@"
 echo "== Test suite on PostgreSQL (without the browser tests and the XSS-corpus page walks: pages render the same on both)"
-.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages" "$@"
+.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages" --durations=20 "$@"
