@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import unicodedata
 from functools import cache
@@ -14,6 +13,7 @@ import pytest
 
 from knet import markup
 from knet.markup import WikiTarget
+from tests.xss import corpus_dir
 
 CORPUS_FILES = {"xss": "xss_payloads.json", "md": "markdown_xss_payloads.json"}
 FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "form", "style", "base", "meta", "link", "svg", "math",
@@ -110,12 +110,6 @@ def wiki_resolver(title: str) -> WikiTarget:
 
 # The corpus --------------------------------------------------------------------------------------
 
-def _corpus_dir() -> Path:
-    # Only to name the parameters at collection time; the tests themselves read through the `corpus` fixture.
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("KNET_CORPUS", root.parent / "shared" / "corpus"))
-
-
 @cache
 def _entries(path: Path) -> dict[int, dict]:
     return {entry["line"]: entry for entry in json.loads(path.read_text(encoding="utf-8"))}
@@ -124,7 +118,7 @@ def _entries(path: Path) -> dict[int, dict]:
 def _cases() -> list:
     cases = []
     for kind, name in CORPUS_FILES.items():
-        path = _corpus_dir() / "xss" / name
+        path = corpus_dir() / "xss" / name
         if path.is_file():
             cases += [pytest.param(kind, line, id=f"{kind}-line{line}") for line in _entries(path)]
         else:  # let the corpus fixture skip (or fail on CI) with its sentence

@@ -1,5 +1,6 @@
-"""Factories for learning tests: make_course(trainer, …) builds a course with a module, lessons and a
-quiz, published unless asked otherwise; make_quiz(trainer, …) one whose quiz has a question of every kind."""
+"""Fixtures of the learning tests: a trainer and a learner; make_course(trainer, …) builds a course with a
+module, lessons and a quiz, published unless asked otherwise; make_quiz(trainer, …) one whose quiz has a
+question of every kind."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,6 +11,17 @@ from knet.db import db
 from learning import certificates, courses, progress, structure, versions
 from learning.courses import CourseInput
 from learning.structure import OptionInput, QuestionInput
+
+
+@pytest.fixture
+def trainer(make_user):
+    return make_user("tina", role="trainer")
+
+
+@pytest.fixture
+def learner(make_user):
+    """Someone who only reads, and learns (test modules about certificates name one of their own)."""
+    return make_user("lena", role="reader")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from knet import jobs
 from knet.db import db
 from learning import certificates, courses, progress, structure, versions
 from tests.qa.test_api import assert_problem
-from tests.qa.test_routes import XSS_FILES, dangers
+from tests.xss import XSS_FILES, dangers
 
 COURSE_FIELDS = {"id", "title", "summary", "language", "estimated_minutes", "visibility", "state", "version", "tags",
                  "trainers", "community", "standing", "uri", "url"}

@@ -105,11 +105,6 @@ def client(app):
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
-
-
-@pytest.fixture
 def lesson(trainer, make_course):
     """The first lesson of a published course of tina's."""
     return make_course(trainer).modules[0].items[0]

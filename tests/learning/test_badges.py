@@ -46,11 +46,6 @@ def value(node: dict, iri: str):
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
-
-
-@pytest.fixture
 def learner(make_user):
     person = make_user("maria", role="reader")
     person.display_name, person.email = "Μαρία Παπαδοπούλου", EMAIL

@@ -17,11 +17,6 @@ EMAIL = "Maria.Papadopoulou@example.gr"
 
 
 @pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
-
-
-@pytest.fixture
 def learner(make_user):
     person = make_user("maria", role="reader")
     person.display_name, person.email = "Μαρία Παπαδοπούλου", EMAIL

