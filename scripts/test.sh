@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite on SQLite, then again on PostgreSQL without the
-# browser tests and the XSS-corpus page walks (what a page renders is the same on both databases).
+# Install everything the tests need and run the whole suite on SQLite and, at the same time, on PostgreSQL
+# without the browser tests and the XSS-corpus page walks (what a page renders is the same on both databases).
 # As root it installs the Debian packages itself; otherwise it names the ones that are missing.
 # Extra arguments go to pytest, e.g. -x or -k wiki.
 set -euo pipefail
@@ -28,7 +28,23 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/install.sh --test
+
+# The two runs go side by side (a machine has at least two cores; together they take about as long as the
+# longer one): PostgreSQL in the background into a log, shown after SQLite, which shows its progress as it goes.
+# Each has a temporary directory of its own.
+work="$(mktemp -d)"
+trap 'kill "${postgres_run:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages" --durations=20 \
+  --basetemp "$work/postgresql" -p no:cacheprovider "$@" >"$work/postgresql.log" 2>&1 &
+postgres_run=$!
 echo "== Test suite on SQLite"
-.venv/bin/python -m pytest --database sqlite --durations=20 "$@"
+sqlite_status=0
+.venv/bin/python -m pytest --database sqlite --durations=20 --basetemp "$work/sqlite" "$@" || sqlite_status=$?
 echo "== Test suite on PostgreSQL (without the browser tests and the XSS-corpus page walks: pages render the same on both)"
-.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages" --durations=20 "$@"
+postgres_status=0
+wait "$postgres_run" || postgres_status=$?
+cat "$work/postgresql.log"
+if [ "$sqlite_status" != 0 ] || [ "$postgres_status" != 0 ]; then
+  echo "Tests failed: SQLite run exit status $sqlite_status, PostgreSQL run exit status $postgres_status." >&2
+  exit 1
+fi

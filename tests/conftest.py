@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -84,19 +85,21 @@ def node_template(tmp_path_factory, postgres) -> tuple[Path, str | None]:
 
 
 @pytest.fixture
-def instance(tmp_path, node_template, postgres) -> Path:
+def instance(tmp_path, node_template, postgres) -> Iterator[Path]:
     """A node as `knet init` creates it: a copy of the session's template node, with a secret of its
-    own and, on PostgreSQL, a database of its own copied from the template's."""
+    own and, on PostgreSQL, a database of its own copied from the template's (dropped afterwards)."""
     template, template_url = node_template
     path = tmp_path / "instance"
     shutil.copytree(template, path)
     settings = (path / "knet.toml").read_text(encoding="utf-8")
     settings = re.sub(r'(?m)^secret_key = ".*"$', f'secret_key = "{secrets.token_urlsafe(48)}"', settings, count=1)
+    name = f"knet_test_{os.getpid()}_{next(_database_numbers)}"
     if template_url:
-        name = f"knet_test_{os.getpid()}_{next(_database_numbers)}"
         settings = settings.replace(template_url, postgres.create_database(name, template=TEMPLATE_DATABASE))
     (path / "knet.toml").write_text(settings, encoding="utf-8")
-    return path
+    yield path
+    if template_url:
+        postgres.drop_database(name)
 
 
 class IsolatedClient(FlaskClient):

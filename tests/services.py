@@ -69,6 +69,11 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Remove a test's database (a whole suite's would fill gigabytes of disk)."""
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def disconnect(self, name: str) -> None:
         """End every session connected to the database (a template must have none)."""
         with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as conn:
