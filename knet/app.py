@@ -10,6 +10,7 @@ from flask import Flask
 import auth
 import auth.models
 import auth.services
+import federation
 import learning
 import qa
 import wiki
@@ -23,7 +24,7 @@ DEMO_CREDENTIALS = "demo-credentials.txt"
 
 #: Feature packages, in the order they are wired; each has init_app(app), a `commands` list and
 #: `demo_content(admin, max_body_bytes)` (or None) that fills a demonstration node.
-FEATURES = (auth, wiki, qa, learning)
+FEATURES = (auth, wiki, qa, learning, federation)
 
 
 def create_app(instance: str | os.PathLike | None = None, overrides: dict | None = None) -> Flask:

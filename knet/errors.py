@@ -65,9 +65,13 @@ class TooLarge(KnetError):
     title = "Too large"
 
 
+#: Addresses only programs read: the API, node-to-node federation and discovery.
+MACHINE_PATHS = ("/api/", "/federation/", "/.well-known/", "/nodeinfo/")
+
+
 def wants_json() -> bool:
-    """API and machine clients get problem documents; people get pages."""
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """API, federation and other machine clients get problem documents; people get pages."""
+    return request.path.startswith(MACHINE_PATHS) or request.accept_mimetypes.best == "application/json"
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> Response:

@@ -86,11 +86,12 @@ def node_template(tmp_path_factory, postgres) -> tuple[Path, str | None]:
 
 @pytest.fixture
 def instance(tmp_path, node_template, postgres) -> Iterator[Path]:
-    """A node as `knet init` creates it: a copy of the session's template node, with a secret of its
-    own and, on PostgreSQL, a database of its own copied from the template's (dropped afterwards)."""
+    """A node as `knet init` creates it: a copy of the session's template node, with a secret and a
+    federation key of its own (made at its first start) and, on PostgreSQL, a database of its own copied
+    from the template's (dropped afterwards)."""
     template, template_url = node_template
     path = tmp_path / "instance"
-    shutil.copytree(template, path)
+    shutil.copytree(template, path, ignore=shutil.ignore_patterns("federation-keys"))
     settings = (path / "knet.toml").read_text(encoding="utf-8")
     settings = re.sub(r'(?m)^secret_key = ".*"$', f'secret_key = "{secrets.token_urlsafe(48)}"', settings, count=1)
     name = f"knet_test_{os.getpid()}_{next(_database_numbers)}"

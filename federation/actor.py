@@ -1,0 +1,44 @@
+"""The node document: the node as an ActivityPub actor (an `Organization`, the municipality), with the
+public keys its requests are signed with and the addresses peers use (a pure builder).
+
+`publicKey` is the current key, which servers that know one key per actor read; `knet:keys` lists every
+key still accepted, so a peer that fetched the document during a rotation's overlap verifies requests
+signed with the old key as well as the new one.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from federation import discovery, keys
+from federation.keys import KeyRing
+
+ACTIVITY_STREAMS = "https://www.w3.org/ns/activitystreams"
+SECURITY = "https://w3id.org/security/v1"
+#: knet's own terms (knet:visibility, knet:version…): a URN, as knet has no web home of its own.
+KNET_NS = "urn:knet:ns#"
+CONTEXT = [ACTIVITY_STREAMS, SECURITY, {"knet": KNET_NS}]
+
+
+def node_document(name: str, node_url: str, ring: KeyRing, now: datetime | None = None) -> dict:
+    actor = discovery.actor_url(node_url)
+    return {
+        "@context": CONTEXT,
+        "id": actor,
+        "type": "Organization",
+        "preferredUsername": discovery.host_of(node_url),
+        "name": name,
+        "url": node_url + "/",
+        "inbox": f"{node_url}/federation/inbox",
+        "outbox": f"{node_url}/federation/outbox",
+        "publicKey": _key(node_url, actor, ring.current),
+        "knet:keys": [_key(node_url, actor, key) for key in ring.valid(now)],
+        "knet:protocolVersion": discovery.PROTOCOL_VERSION,
+        "endpoints": {"knet:changes": f"{node_url}/federation/changes",
+                      "knet:search": f"{node_url}/federation/search"},
+    }
+
+
+def _key(node_url: str, actor: str, key: keys.Key) -> dict:
+    return {"id": keys.key_url(node_url, key.id), "owner": actor, "publicKeyPem": keys.public_pem(key.public_key),
+            "knet:fingerprint": keys.fingerprint(key.public_key),
+            "knet:expires": key.retired_at.isoformat() if key.retired_at else None}
