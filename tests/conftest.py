@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -84,23 +83,30 @@ def node_template(tmp_path_factory, postgres) -> tuple[Path, str | None]:
     return path, url
 
 
+def copy_node(node_template, postgres, path: Path, **settings: str) -> str | None:
+    """Make a node at `path` as `knet init` would: a copy of the session's template node, with a secret and a
+    federation key of its own (made at its first start), `settings` (name, url…) in its knet.toml and, on
+    PostgreSQL, a database of its own copied from the template's. Returns that database's name."""
+    template, template_url = node_template
+    shutil.copytree(template, path, ignore=shutil.ignore_patterns("federation-keys"))
+    config = tomllib.loads((path / "knet.toml").read_text(encoding="utf-8"))
+    config.update(settings, secret_key=secrets.token_urlsafe(48))
+    name = None
+    if template_url:
+        name = f"knet_test_{os.getpid()}_{next(_database_numbers)}"
+        config["database"] = postgres.create_database(name, template=TEMPLATE_DATABASE)
+    (path / "knet.toml").write_text(tomli_w.dumps(config), encoding="utf-8")
+    return name
+
+
 @pytest.fixture
 def instance(tmp_path, node_template, postgres) -> Iterator[Path]:
-    """A node as `knet init` creates it: a copy of the session's template node, with a secret and a
-    federation key of its own (made at its first start) and, on PostgreSQL, a database of its own copied
-    from the template's (dropped afterwards)."""
-    template, template_url = node_template
+    """A node as `knet init` creates it (see copy_node); its PostgreSQL database is dropped afterwards."""
     path = tmp_path / "instance"
-    shutil.copytree(template, path, ignore=shutil.ignore_patterns("federation-keys"))
-    settings = (path / "knet.toml").read_text(encoding="utf-8")
-    settings = re.sub(r'(?m)^secret_key = ".*"$', f'secret_key = "{secrets.token_urlsafe(48)}"', settings, count=1)
-    name = f"knet_test_{os.getpid()}_{next(_database_numbers)}"
-    if template_url:
-        settings = settings.replace(template_url, postgres.create_database(name, template=TEMPLATE_DATABASE))
-    (path / "knet.toml").write_text(settings, encoding="utf-8")
+    database = copy_node(node_template, postgres, path)
     yield path
-    if template_url:
-        postgres.drop_database(name)
+    if database:
+        postgres.drop_database(database)
 
 
 class IsolatedClient(FlaskClient):

@@ -62,13 +62,18 @@ def violations(module: str, imported: set[str]) -> list[str]:
         problems += [f"imports the feature {t} (only knet.app wires features)" for t in sorted(tops & FEATURES)]
     if package == "auth":
         problems += [f"imports {t} (auth depends only on knet)" for t in sorted(tops & (FEATURES - {"auth"}))]
+    if package == "federation":
+        problems += [f"imports {t} (federation sees content only as documents)" for t in sorted(tops & CONTENT)]
     if package in CONTENT:
         others = (CONTENT | {"federation"}) - {package}
         problems += [f"imports {t} (feature packages never import each other or federation)"
                      for t in sorted(tops & others)]
     owners = {"markdown": module == "knet.markup", "nh3": module == "knet.markup",
               "whoosh": module == "knet.search" or module.startswith("knet.search."),
-              "ldap": module.startswith("auth.ldap")}
+              "ldap": module.startswith("auth.ldap"),
+              # Only federation talks to other nodes, through one client.
+              "requests": module == "federation.client",
+              "http_message_signatures": module == "federation.signatures"}
     problems += [f"imports {library} (owned by another module)" for library, allowed in owners.items()
                  if library in tops and not allowed]
     return problems
@@ -108,6 +113,8 @@ def test_knet_app_is_where_features_are_wired():
     ("knet.views", "from nh3 import clean", "imports nh3"),
     ("wiki.search", "import whoosh.index", "imports whoosh"),
     ("auth.services", "import ldap", "imports ldap"),
+    ("federation.peers", "import requests", "imports requests"),
+    ("federation.replicas", "from wiki.models import Page", "imports wiki"),
 ])
 def test_the_checker_notices_forbidden_imports(module, source, expected):
     found = violations(module, imports(source, module))

@@ -1,0 +1,83 @@
+"""Requests to other nodes: the only outbound HTTP of knet (and the only importer of `requests`).
+
+Every request has a timeout and a size limit, a JSON answer is checked to be JSON, and every failure is a
+`PeerUnreachable` with a sentence an administrator can act on.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import requests
+
+from federation import signatures
+from federation.keys import KeyRing, key_url
+
+ACTIVITY_JSON = "application/activity+json"
+#: Seconds to connect, and to wait for each part of the answer.
+TIMEOUT = (3.0, 10.0)
+#: The largest answer read from a peer.
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+USER_AGENT = "knet/0.1 (+federation)"
+
+
+class PeerUnreachable(Exception):
+    """A request to another node failed; the message says how."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    #: The answer's JSON (None when it was not JSON).
+    document: dict | None
+
+
+def get_json(url: str) -> dict:
+    """GET a JSON document from another node (its node document…)."""
+    answer = _send("GET", url, {"Accept": f"{ACTIVITY_JSON}, application/json"}, None)
+    if answer.status != 200:
+        raise PeerUnreachable(f"{url} answered {answer.status} instead of the document.")
+    if answer.document is None:
+        raise PeerUnreachable(f"{url} did not answer with a JSON document.")
+    return answer.document
+
+
+def post_signed(url: str, document: dict, ring: KeyRing, node_url: str) -> Answer:
+    """POST a document to another node, signed with this node's current key (RFC 9421)."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    headers = {"Content-Type": ACTIVITY_JSON, "Accept": f"{ACTIVITY_JSON}, application/json"}
+    key = ring.current
+    headers.update(signatures.sign_request("POST", url, headers, body, key_url(node_url, key.id), key.private_key))
+    return _send("POST", url, headers, body)
+
+
+def _send(method: str, url: str, headers: dict, body: bytes | None) -> Answer:
+    try:
+        with requests.request(method, url, headers={"User-Agent": USER_AGENT, **headers}, data=body,
+                              timeout=TIMEOUT, stream=True, allow_redirects=False) as response:
+            content = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+            status, content_type = response.status_code, response.headers.get("Content-Type", "")
+    except requests.exceptions.Timeout:
+        raise PeerUnreachable(f"{url} did not answer within {TIMEOUT[1]:.0f} seconds.") from None
+    except requests.exceptions.RequestException as exc:
+        raise PeerUnreachable(f"Could not reach {url}: {_reason(exc)}.") from None
+    if len(content) > MAX_ANSWER_BYTES:
+        raise PeerUnreachable(f"{url} answered with more than {MAX_ANSWER_BYTES // 1024 // 1024} MB.")
+    return Answer(status, _json(content) if "json" in content_type else None)
+
+
+def _json(content: bytes) -> dict | None:
+    try:
+        document = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc.args[0] if exc.args else exc)
+    if "Connection refused" in text:
+        return "the connection was refused (is the node running, at that address?)"
+    if "Name or service not known" in text or "NameResolutionError" in text:
+        return "its name could not be resolved"
+    return type(exc).__name__
