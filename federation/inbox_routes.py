@@ -37,7 +37,11 @@ def inbox():
         return found[1] if found else None
 
     verified = signatures.verify_request(request.method, url, dict(request.headers), body, key_of)
-    peer, _key = peers.signer(verified.key_id)
+    found = peers.signer(verified.key_id)
+    if found is None:  # removed or suspended since its key was looked up
+        raise Unauthorized(_l("The key %(key)s is not the key of a peer of this node.", key=verified.key_id),
+                           reason="unknown-key")
+    peer = found[0]
     activity = _activity(body)
     if activity.get("actor") != discovery.actor_url(peer.url):
         raise Unauthorized(_l("The activity's actor is not the node whose key signed it."), reason="actor-mismatch")
