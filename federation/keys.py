@@ -13,7 +13,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,8 @@ from pathlib import Path
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from knet.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -183,31 +184,15 @@ def _new_key(where: Path, now: datetime) -> Key:
     key = Key(key_id(private_key.public_key()), private_key, now.replace(microsecond=0))
     pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-    _write_private(where / f"{key.id}.pem", pem)
+    write_atomically(where / f"{key.id}.pem", pem)
     return key
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by its owner only, atomically: readers see the old file or the whole new one."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)  # left by a crashed process that had our pid; we hold the lock
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _write_index(ring: KeyRing) -> None:
     entries = [{"id": key.id, "created": key.created.isoformat(),
                 "retired_at": key.retired_at.isoformat() if key.retired_at else None} for key in ring.keys]
     text = json.dumps({"version": INDEX_VERSION, "keys": entries}, indent=2) + "\n"
-    _write_private(ring.directory / INDEX_FILE, text.encode("utf-8"))
+    write_atomically(ring.directory / INDEX_FILE, text.encode("utf-8"))
 
 
 def _missing(where: Path) -> str:

@@ -140,10 +140,6 @@ def all_peers() -> list[Peer]:
     return list(db.session.scalars(select(Peer).order_by(Peer.name, Peer.url)))
 
 
-def set_suspended(peer: Peer, suspended: bool) -> None:
-    peer.suspended = suspended
-
-
 def remove(peer: Peer) -> None:
     """End the agreement on this side: nothing more is accepted from the peer or sent to it."""
     db.session.delete(peer)

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -27,6 +25,7 @@ from flask_babel import LazyString, lazy_gettext as _l
 from auth.models import User
 from knet.db import db
 from knet.errors import Invalid, NotFound, TooLarge
+from knet.files import write_atomically
 from learning import versions
 from learning.courses import MAX_ID, may_edit, may_see, require_editor
 from learning.models import Attachment, Course, Item
@@ -213,16 +212,7 @@ def store(digest: str, data: bytes) -> Path:
     if path.is_file() and path.stat().st_size == len(data):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     return path
 
 
