@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 from flask import Flask, current_app
 
 from knet import jobs
+from knet.db import as_utc
 from knet.search.index import SearchDocument
 
 EXTENSION = "knet.content_types"
@@ -27,6 +30,10 @@ class ContentType:
     search_document: Callable[[int], SearchDocument | None]
     #: The ids of every object of this type that should be in the index (for rebuilds and checks).
     indexable_ids: Callable[[], Iterable[int]]
+    #: The object's document for peers (see `document`), or None when it is gone, deleted or not
+    #: shareable (only `network` and `public` objects ever leave the node). None for types that
+    #: never travel.
+    document: Callable[[int], dict | None] | None = None
 
 
 def register(app: Flask, content_type: ContentType) -> None:
@@ -44,6 +51,36 @@ def content_types() -> dict[str, ContentType]:
 def changed(type_name: str, object_id: int, uri: str) -> None:
     """Record, in the caller's transaction, that an object was created, changed or removed."""
     jobs.enqueue(INDEX_JOB, type=type_name, id=object_id, uri=uri)
+
+
+SHAREABLE = ("network", "public")
+
+
+def document(*, id: str, type: str, name: str, url: str, content: str = "", source: str = "", summary: str = "",
+             tags: Iterable[str] = (), author: str = "", published: datetime | None = None,
+             updated: datetime | None = None, language: str = "", licence: str = "", visibility: str,
+             in_reply_to: str | None = None, context: str | None = None, **extra: Any) -> dict:
+    """An object as it travels to peers: a plain dict in ActivityStreams 2.0 shape.
+
+    `id` is the object's permanent URI at its home, `url` the address of its page there, `content`
+    sanitised HTML and `source` its markdown; `author` is a display name. Feature-specific parts
+    (`extra`) are named ``knet:…``. The federation layer adds ``knet:version``."""
+    result = {
+        "id": id, "type": type, "name": name, "url": url, "content": content,
+        "summary": summary, "tag": [{"type": "Hashtag", "name": tag} for tag in tags],
+        "attributedTo": {"type": "Person", "name": author} if author else None,
+        "published": _iso(published), "updated": _iso(updated), "inReplyTo": in_reply_to, "context": context,
+        "contentMap": {language: content} if language else None, "knet:language": language,
+        "knet:licence": licence, "knet:visibility": visibility,
+    }
+    if source:
+        result["source"] = {"content": source, "mediaType": "text/markdown"}
+    result.update(extra)
+    return {key: value for key, value in result.items() if value is not None}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
 
 
 # What features attach to communities -------------------------------------------------------------
