@@ -6,9 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from federation import discovery_routes, inbox_routes, keys
+from federation import changelog, changes_routes, delivery, discovery_routes, inbox, inbox_routes, keys, replicas
 from federation.keys_cli import keys_group
 from federation.peer_cli import peer_group
+from knet import content, jobs
 from knet.config import ConfigError
 
 commands = (keys_group, peer_group)
@@ -18,10 +19,17 @@ demo_content = None
 
 def init_app(app: Flask) -> None:
     """Give the node its first federation key if it has none (`knet init` starts the node, and a node
-    made before federation existed gets one at its next start), and serve discovery and the inbox."""
+    made before federation existed gets one at its next start); serve discovery, the inbox and the change
+    log; record content changes for peers, deliver them, pull peers' changes and keep their replicas."""
     try:
         keys.ensure_key(Path(app.instance_path))
     except keys.KeyRingError as exc:
         raise ConfigError(str(exc)) from None
     discovery_routes.init_app(app)
     inbox_routes.init_app(app)
+    changes_routes.init_app(app)
+    content.register(app, replicas.CONTENT_TYPE)
+    content.follow_changes(app, changelog.RECORD_JOB)
+    jobs.register(app, changelog.RECORD_JOB, changelog.record, batch=changelog.RECORD_BATCH)
+    jobs.register(app, inbox.APPLY_JOB, inbox.apply_received, batch=inbox.APPLY_BATCH)
+    delivery.init_app(app)

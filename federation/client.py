@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import requests
 
@@ -30,6 +32,8 @@ class Answer:
     status: int
     #: The answer's JSON (None when it was not JSON).
     document: dict | None
+    #: Seconds the peer asked us to wait (its Retry-After), if it said.
+    retry_after: float | None = None
 
 
 def get_json(url: str) -> dict:
@@ -42,28 +46,54 @@ def get_json(url: str) -> dict:
     return answer.document
 
 
-def post_signed(url: str, document: dict, ring: KeyRing, node_url: str) -> Answer:
+def post_signed(url: str, document: dict, ring: KeyRing, node_url: str, timeout: tuple = TIMEOUT) -> Answer:
     """POST a document to another node, signed with this node's current key (RFC 9421)."""
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     headers = {"Content-Type": ACTIVITY_JSON, "Accept": f"{ACTIVITY_JSON}, application/json"}
+    return _send("POST", url, _signed("POST", url, headers, body, ring, node_url), body, timeout)
+
+
+def get_signed(url: str, ring: KeyRing, node_url: str, timeout: tuple = TIMEOUT) -> Answer:
+    """GET from another node, signed (the change log answers only its peers)."""
+    headers = {"Accept": f"{ACTIVITY_JSON}, application/json"}
+    return _send("GET", url, _signed("GET", url, headers, b"", ring, node_url), None, timeout)
+
+
+def _signed(method: str, url: str, headers: dict, body: bytes, ring: KeyRing, node_url: str) -> dict:
     key = ring.current
-    headers.update(signatures.sign_request("POST", url, headers, body, key_url(node_url, key.id), key.private_key))
-    return _send("POST", url, headers, body)
+    return {**headers, **signatures.sign_request(method, url, headers, body, key_url(node_url, key.id),
+                                                 key.private_key)}
 
 
-def _send(method: str, url: str, headers: dict, body: bytes | None) -> Answer:
+def _send(method: str, url: str, headers: dict, body: bytes | None, timeout: tuple = TIMEOUT) -> Answer:
     try:
         with requests.request(method, url, headers={"User-Agent": USER_AGENT, **headers}, data=body,
-                              timeout=TIMEOUT, stream=True, allow_redirects=False) as response:
+                              timeout=timeout, stream=True, allow_redirects=False) as response:
             content = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
             status, content_type = response.status_code, response.headers.get("Content-Type", "")
+            retry_after = _seconds(response.headers.get("Retry-After"))
     except requests.exceptions.Timeout:
-        raise PeerUnreachable(f"{url} did not answer within {TIMEOUT[1]:.0f} seconds.") from None
+        raise PeerUnreachable(f"{url} did not answer within {timeout[1]:.0f} seconds.") from None
     except requests.exceptions.RequestException as exc:
         raise PeerUnreachable(f"Could not reach {url}: {_reason(exc)}.") from None
     if len(content) > MAX_ANSWER_BYTES:
         raise PeerUnreachable(f"{url} answered with more than {MAX_ANSWER_BYTES // 1024 // 1024} MB.")
-    return Answer(status, _json(content) if "json" in content_type else None)
+    return Answer(status, _json(content) if "json" in content_type else None, retry_after)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After as seconds from now: it is either a number of seconds or an HTTP date."""
+    if not retry_after:
+        return None
+    if retry_after.strip().isdigit():
+        return float(retry_after.strip())
+    try:
+        moment = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _json(content: bytes) -> dict | None:

@@ -73,6 +73,12 @@ LEARNING_DEFAULTS: dict[str, object] = {
     "issuer_email": "",                    # whom to ask about certificates (default: [mail] sender, if any)
 }
 
+#: The [federation] table: how often the node pulls from its peers and retries pushes to them.
+FEDERATION_DEFAULTS: dict[str, object] = {
+    "pull_seconds": 60,     # a pull from every active peer, even while pushes succeed (0: never)
+    "push_seconds": 5,      # how often deliveries that wait for a retry are looked at
+}
+
 
 class ConfigError(Exception):
     """The instance's configuration is missing or wrong; the message says what to fix."""
@@ -123,6 +129,10 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
     settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
     settings["mail"] = _mail(from_file.get("mail", {}), environ, instance)
     settings["learning"] = _learning(from_file.get("learning", {}), environ, instance)
+    settings["federation"], where = _table("federation", FEDERATION_DEFAULTS, from_file.get("federation", {}),
+                                           environ, instance)
+    if not settings["federation"]["push_seconds"]:
+        raise ConfigError(f"{where}: 'push_seconds' must be at least 1 second.")
     _validate(settings, instance)
     return settings
 

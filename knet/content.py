@@ -49,8 +49,19 @@ def content_types() -> dict[str, ContentType]:
 
 
 def changed(type_name: str, object_id: int, uri: str) -> None:
-    """Record, in the caller's transaction, that an object was created, changed or removed."""
-    jobs.enqueue(INDEX_JOB, type=type_name, id=object_id, uri=uri)
+    """Record, in the caller's transaction, that an object was created, changed or removed: a job for
+    the index, and one for each package that follows changes (see `follow_changes`)."""
+    for kind in (INDEX_JOB, *current_app.extensions.get(FOLLOWERS, ())):
+        jobs.enqueue(kind, type=type_name, id=object_id, uri=uri)
+
+
+FOLLOWERS = "knet.content_followers"
+
+
+def follow_changes(app: Flask, job_kind: str) -> None:
+    """Have every content change also queue a job of this kind (with the same payload as the index's):
+    federation learns of changes this way, without features knowing it exists."""
+    app.extensions.setdefault(FOLLOWERS, []).append(job_kind)
 
 
 SHAREABLE = ("network", "public")

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy import JSON, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from knet.db import db, utcnow
+from knet.db import as_utc, db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,17 @@ def enqueue(kind: str, **payload: Any) -> Job:
     db.session.flush()
     db.session.info[_ENQUEUED] = True
     return job
+
+
+def run_soon(kind: str, **payload: Any) -> None:
+    """Have a job of this kind run as soon as a worker is free: bring a pending one forward, or queue
+    one (in the caller's transaction). For jobs that act on everything due, such as deliveries."""
+    pending = db.session.scalars(select(Job).where(Job.kind == kind, Job.state == PENDING).limit(1)).first()
+    if pending is None:
+        enqueue(kind, **payload)
+    elif as_utc(pending.run_after) > utcnow():
+        pending.run_after = utcnow()
+        db.session.info[_ENQUEUED] = True
 
 
 # A worker in this process starts on new jobs as soon as the transaction that made them commits,

@@ -116,7 +116,8 @@ def test_the_inbox_refuses_strangers_and_bad_requests_with_a_reason(towns, make_
     refused(signed_post(thessaloniki, athens, b"not json"), 400)
     refused(signed_post(thessaloniki, athens, [1, 2]), 400)
     refused(signed_post(thessaloniki, athens, b"x" * (1024 * 1024 + 1)), 413)
-    assert signed_post(thessaloniki, athens, {**follow(thessaloniki, athens), "type": "Create"}).status_code == 501
+    # Content from a peer whose agreement is still pending.
+    refused(signed_post(thessaloniki, athens, {**follow(thessaloniki, athens), "type": "Create"}), 401, "not-active")
     # None of this made the agreement active.
     assert "pending" in listed(athens)[thessaloniki.url] and stranger.url not in listed(athens)
 

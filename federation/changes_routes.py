@@ -1,0 +1,54 @@
+"""GET /federation/changes?after=SEQ&limit=N: this node's change log, a page at a time, for its active
+peers only (signed requests). A peer pulls from its cursor until no `next` remains, and so converges
+however many pushes it missed."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, request
+from flask_babel import lazy_gettext as _l
+
+from federation import changelog, peers
+from federation.actor import CONTEXT
+from federation.signed_requests import active_peer
+from knet.errors import Invalid
+
+bp = Blueprint("federation_changes", __name__)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+#: The highest change number a database integer holds.
+MAX_SEQ = 2**31 - 1
+
+
+@bp.get("/federation/changes")
+def changes():
+    active_peer()
+    after = _whole_number("after", 0, 0, MAX_SEQ)
+    limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    page = changelog.after(after, limit + 1)
+    more, page = len(page) > limit, page[:limit]
+    last = page[-1].seq if page else after
+    document = {
+        "@context": CONTEXT, "id": _page_url(after, limit),
+        "type": "OrderedCollectionPage", "orderedItems": [changelog.activity(change) for change in page],
+        "knet:after": after, "knet:last": last, "knet:head": changelog.last_seq(),
+    }
+    if more:
+        document["next"] = _page_url(last, limit)
+    return document, 200, {"Content-Type": "application/activity+json"}
+
+
+def _page_url(after: int, limit: int) -> str:
+    return f"{peers.own_url()}/federation/changes?after={after}&limit={limit}"
+
+
+def _whole_number(name: str, default: int, least: int, most: int) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and least <= int(raw) <= most):
+        raise Invalid(_l("“%(name)s” must be a whole number from %(least)d to %(most)d.", name=name, least=least,
+                         most=most), field=name)
+    return int(raw)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
