@@ -17,6 +17,7 @@ from knet.views import add_nav_link
 from knet.db import db
 from knet.search.api import set_api_viewer
 from knet.search.index import Viewer
+from knet.search.views import viewer_of
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
@@ -36,7 +37,7 @@ def _load_user(user_id: str) -> User | None:
 
 def _api_search_viewer() -> Viewer:
     actor = api_actor()
-    return Viewer(str(actor.id)) if actor is not None else Viewer()
+    return viewer_of(actor)
 
 
 def init_app(app: Flask) -> None:

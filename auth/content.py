@@ -12,12 +12,14 @@ from urllib.parse import quote
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale, lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from auth.models import Department, User
 from knet.config import LANGUAGES as INTERFACE_LANGUAGES
-from knet.content import ContentType, changed, content_types
+from knet import content
+from knet.content import SHAREABLE, ContentType, changed, content_types
 from knet.db import as_utc, db
 from knet.search.index import SearchDocument
 
@@ -52,7 +54,7 @@ def search_document(user_id: int) -> SearchDocument | None:
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         return None
-    department = " › ".join(unit.name for unit in user.department.path) if user.department else ""
+    department = _department(user)
     skills = [skill.name for skill in user.skills]
     # Language names in every interface language, so «Γαλλικά» and «French» both find a French speaker.
     languages = []
@@ -74,11 +76,34 @@ def search_document(user_id: int) -> SearchDocument | None:
     )
 
 
+def document(user_id: int) -> dict | None:
+    """A profile as peers receive it, for those who chose `network`: what its page shows the staff of another
+    node, never the e-mail address, phone, roles or anything about the account."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.profile_visibility not in SHAREABLE:
+        return None
+    summary = ", ".join(part for part in (user.title, _department(user)) if part)
+    return content.document(
+        id=person_uri(user), type="Person", name=user.name, url=person_uri(user), content=_about_html(user.about),
+        summary=summary, tags=[skill.name for skill in user.skills], updated=user.profile_updated_at,
+        visibility=user.profile_visibility, **{"knet:languages": user.languages.split()})
+
+
+def _department(user: User) -> str:
+    """The person's department with the units above it: «Δήμος › Διεύθυνση Πληροφορικής › Τμήμα Δικτύων»."""
+    return " › ".join(unit.name for unit in user.department.path) if user.department else ""
+
+
+def _about_html(about: str) -> str:
+    """The plain text of "ask me about" as HTML, its line breaks kept as its page keeps them."""
+    return str(Markup("<p>{}</p>").format(Markup("<br>\n").join(about.split("\n")))) if about else ""
+
+
 def indexable_ids() -> list[int]:
     return list(db.session.scalars(select(User.id).where(User.active.is_(True)).order_by(User.id)))
 
 
-CONTENT_TYPE = ContentType(TYPE, search_document, indexable_ids)
+CONTENT_TYPE = ContentType(TYPE, search_document, indexable_ids, document)
 
 
 # --- keeping the index in step ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ from auth.models import PROFILE_VISIBILITIES, Department, ProfilePhoto, Skill, U
 from knet import content
 from knet.db import as_utc, db, utcnow
 from knet.errors import Forbidden, Invalid, NotFound, Unauthorized
-from knet.search import Filters, Viewer, fold, search
+from knet.search import Filters, fold, search, viewer_of
 from knet.search.indexing import node_index
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def skill_suggestions(prefix: str, limit: int = 10) -> list[tuple[Skill, int]]:
 def who_knows(viewer: User, text: str, page: int, per_page: int) -> PeopleResults:
     """The people whose skills, name, title, department or "ask me about" match the words (accents,
     case and word endings aside: the node's search index), best match first."""
-    found = search(node_index(), text, viewer=Viewer(str(viewer.id)), page=page, per_page=per_page,
+    found = search(node_index(), text, viewer=viewer_of(viewer), page=page, per_page=per_page,
                    filters=Filters(type="person"))
     base = current_app.config["KNET"]["url"]
     matches = [(unquote(hit.uri[len(base):]).removeprefix("/people/"), hit) for hit in found.hits

@@ -20,7 +20,7 @@ from knet import content
 from knet.content import Attached
 from knet.config import LANGUAGES
 from knet.db import db
-from knet.search import Filters, Viewer, search
+from knet.search import Filters, search, viewer_of
 from knet.search.indexing import node_index
 from learning import assignments, certificates, progress, versions
 from learning.courses import MAX_ID, UNSTORABLE, course_uri, may_edit, may_see, tag_key
@@ -131,7 +131,7 @@ def _narrowed(wanted: CatalogueQuery) -> list:
 
 def _searched(actor: User | None, text: str) -> list[int]:
     """The ids of this node's courses that the node's search finds for the words, best match first."""
-    viewer = Viewer(str(actor.id)) if actor is not None else Viewer()
+    viewer = viewer_of(actor)
     ids: list[int] = []
     for number in range(1, MAX_SEARCHED // SEARCH_PAGE + 1):
         found = search(node_index(), text[:MAX_QUERY_CHARS], viewer=viewer, page=number, per_page=SEARCH_PAGE,

@@ -21,7 +21,7 @@ from auth.models import User
 from knet import content, markup
 from knet.db import as_utc, db, utcnow
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from knet.search import Filters, Hit, Viewer, fold, search
+from knet.search import Filters, Hit, fold, search, viewer_of
 from knet.search.indexing import node_index
 from qa.models import Answer, Community, FormerSlug, Membership, Question
 from qa.services import MAX_ID, UNSTORABLE
@@ -209,7 +209,7 @@ def key_pages(actor: User | None, community: Community, limit: int = 5) -> list[
     # Lower-cased words and quoted tags: nothing in them reads as AND/OR/NOT or another operator.
     text = " OR ".join([f"({words})", *(f'"{" ".join(_WORDS.findall(tag.lower()))}"'
                                         for tag in _common_tags(actor, community) if _WORDS.search(tag))])
-    viewer = Viewer(str(actor.id)) if actor is not None else Viewer()
+    viewer = viewer_of(actor)
     return search(node_index(), text, viewer=viewer, per_page=limit, filters=Filters(type="page"),
                   suggest=False).hits
 

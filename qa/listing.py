@@ -18,7 +18,7 @@ from auth.models import User
 from knet.config import LANGUAGES
 from knet.db import db
 from knet.errors import Invalid, NotFound, Unauthorized
-from knet.search import Filters, Hit, Viewer, fold, search
+from knet.search import Filters, Hit, fold, search, viewer_of
 from knet.search.analysis import STOP_WORDS
 from knet.search.indexing import node_index
 from qa import services
@@ -186,7 +186,7 @@ def similar_questions(actor: User | None, title: str) -> list[Hit]:
         return []
     still_typing = title[-1:].isalnum() and title.lower().endswith(words[-1]) and len(words[-1]) >= 2
     terms = words[:-1] + [words[-1] + "*" if still_typing else words[-1]]
-    viewer = Viewer(str(actor.id)) if actor is not None else Viewer()
+    viewer = viewer_of(actor)
     return search(node_index(), " OR ".join(terms), viewer=viewer, per_page=SIMILAR,
                   filters=Filters(type="question"), suggest=False).hits
 

@@ -6,9 +6,10 @@ from knet.search import api, views
 from knet.search.analysis import analyze, fold
 from knet.search.index import (Filters, Hit, SearchDocument, SearchIndex, SearchResults, Viewer, Writer,
                                open_or_create, search)
+from knet.search.views import viewer_of
 
 __all__ = ["analyze", "fold", "Filters", "Hit", "SearchDocument", "SearchIndex", "SearchResults", "Viewer",
-           "Writer", "open_or_create", "search", "init_app"]
+           "Writer", "open_or_create", "search", "viewer_of", "init_app"]
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,7 @@ from knet.api import pagination
 from knet.db import as_utc
 from knet.search.index import SearchResults, Viewer, search
 from knet.search.indexing import node_index
-from knet.search.views import SUGGESTIONS, TYPE_LABELS, filters_from, suggestions_for
+from knet.search.views import SUGGESTIONS, TYPE_LABELS, filters_from, scoped, suggestions_for
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
@@ -52,7 +52,8 @@ def _iso(moment) -> str | None:
 @bp.get("/search")
 def search_objects():
     page, per_page = pagination()
-    found = search(node_index(), request.args.get("q", ""), viewer=api_viewer(), page=page, per_page=per_page,
+    found = search(node_index(), request.args.get("q", ""), viewer=scoped(api_viewer(), request.args),
+                   page=page, per_page=per_page,
                    filters=filters_from(request.args))
     return results_json(found)
 
@@ -61,7 +62,7 @@ def search_objects():
 def suggestions():
     """Titles for the search box while someone types: what the words so far (the last one as a
     prefix) find among the objects this person may read, best first, and where each leads."""
-    return suggestions_for(request.args.get("q", ""), api_viewer())
+    return suggestions_for(request.args.get("q", ""), scoped(api_viewer(), request.args))
 
 
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -118,11 +119,15 @@ def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
     return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
 
 
+SCOPE = _parameter("scope", "local (the default): this node's own objects; network: also the replicas of "
+                            "objects of its peers, each with its home node in `home`.",
+                   {"type": "string", "enum": ["local", "network"], "default": "local"})
+
 PATHS = {
     "/search/suggestions": {
         "get": {
             "summary": "Titles to offer in a search box while someone types (the last word counts as a prefix)",
-            "parameters": [_parameter("q", "The words typed so far.")],
+            "parameters": [_parameter("q", "The words typed so far."), SCOPE],
             "responses": {"200": {
                 "description": f"Up to {SUGGESTIONS} objects the reader may open, best first",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}}},
@@ -141,13 +146,14 @@ PATHS = {
                            {"type": "string", "format": "date", "examples": ["2026-01-01"]}),
                 _parameter("until", "Only objects updated on this day (UTC) or earlier: the whole day counts.",
                            {"type": "string", "format": "date", "examples": ["2026-03-31"]}),
+                SCOPE,
                 _parameter("page", "Page number.", {"type": "integer", "minimum": 1}),
                 _parameter("per_page", "Results per page.", {"type": "integer", "minimum": 1, "maximum": 100}),
             ],
             "responses": {
                 "200": {"description": "One page of results",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResults"}}}},
-                "400": {"description": "Invalid page or per_page; a since or until that is not a YYYY-MM-DD "
+                "400": {"description": "Invalid page, per_page or scope; a since or until that is not a YYYY-MM-DD "
                                        "date, or a since later than until (the problem's `field` names it)",
                         "content": _PROBLEM},
             },

@@ -89,10 +89,13 @@ def make_schema() -> fields.Schema:
 class Viewer:
     """Who is searching: ``Viewer()`` is anonymous, ``Viewer("42")`` a signed-in member of this node.
 
-    ``member=False`` is someone signed in from a peer (they see network and public, not internal)."""
+    ``member=False`` is someone signed in from a peer (they see network and public, not internal).
+    ``home``, when given, keeps the search to the objects whose home is that node (a node's own
+    objects, without the replicas of its peers' objects that the index also holds)."""
 
     id: str | None = None
     member: bool = True
+    home: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,13 +214,16 @@ class SearchIndex:
         """The numbers of the documents ``viewer`` may not see, in this searcher's version of the
         index (worked out once per version and kind of viewer)."""
         generation = searcher.reader().generation()
-        key = (viewer.id, viewer.member)
+        key = (viewer.id, viewer.member, viewer.home)
         with self._lock:
             if generation != self._hidden_generation or len(self._hidden) > MAX_CACHED_VIEWERS:
                 self._hidden, self._hidden_generation = {}, generation
             hidden = self._hidden.get(key)
         if hidden is None:
             hidden = set(searcher.docs_for_query(hidden_query(viewer)))
+            if viewer.home is not None:  # the postings of the other homes, not a scan of every document
+                others = [home for home in searcher.reader().field_terms("home") if home != viewer.home]
+                hidden.update(searcher.docs_for_query(query.Or([query.Term("home", home) for home in others])))
             with self._lock:
                 if generation == self._hidden_generation:
                     self._hidden[key] = hidden

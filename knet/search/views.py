@@ -45,9 +45,26 @@ SUGGESTIONS = 8
 
 def current_viewer() -> Viewer:
     """Who is searching, as the index understands it: anonymous, or a member of this node."""
-    if current_user.is_authenticated:
-        return Viewer(current_user.get_id())
-    return Viewer()
+    return viewer_of(current_user if current_user.is_authenticated else None)
+
+
+def viewer_of(actor) -> Viewer:
+    """A search of this node's own objects by `actor` (a member, or None for anonymous); see `scoped`
+    for searches that take in peers' objects too."""
+    return Viewer(str(actor.id) if actor is not None else None, home=current_app.config["KNET"]["url"])
+
+
+SCOPES = ("local", "network")
+
+
+def scoped(viewer: Viewer, args) -> Viewer:
+    """The viewer kept to this node's own objects (?scope=local, the default) or not (?scope=network:
+    the replicas of peers' objects too); Invalid for another scope."""
+    scope = args.get("scope", "") or "local"
+    if scope not in SCOPES:
+        raise Invalid(_l("“scope” must be “local” (this municipality's objects) or “network” (those of every "
+                         "peered municipality too), not “%(scope)s”.", scope=scope[:40]), field="scope")
+    return replace(viewer, home=current_app.config["KNET"]["url"]) if scope == "local" else viewer
 
 
 def filters_from(args) -> Filters:
@@ -145,7 +162,8 @@ def results():
     if date_error:
         found = SearchResults(query=clean(text), total=0, page=1, per_page=per_page)
     else:
-        found = search(node_index(), text, viewer=current_viewer(), page=_page_number(request.args.get("page")),
+        found = search(node_index(), text, viewer=scoped(current_viewer(), request.args),
+                       page=_page_number(request.args.get("page")),
                        per_page=per_page, filters=filters)
     # The filters that apply, for links that keep them (pagination, "did you mean", tags).
     kept = {name: value for name, value in (("type", filters.type), ("lang", filters.language),
@@ -168,7 +186,7 @@ def _iso_day(moment: datetime | None) -> str | None:
 def suggestions():
     """The search box's suggestions as JSON, for the page's own script: unlike the API, this sees
     the session, so a signed-in member is offered what they may read."""
-    response = jsonify(suggestions_for(request.args.get("q", ""), current_viewer()))
+    response = jsonify(suggestions_for(request.args.get("q", ""), scoped(current_viewer(), request.args)))
     # They depend on who asks and change with every edit.
     response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Cookie")

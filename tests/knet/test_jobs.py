@@ -117,9 +117,11 @@ def _pending(kind: str) -> list[Job]:
 def test_a_recurring_job_queues_its_next_run_after_each_run(app):
     runs = []
     jobs.register(app, "test.every", lambda: runs.append(1), every=600)
-    assert jobs.schedule_recurring() == 1
+    jobs.schedule_recurring()  # (the node's own recurring jobs, such as federation's pulls, are queued too)
+    assert len(_pending("test.every")) == 1
     assert jobs.schedule_recurring() == 0  # one pending run is enough, however often workers start
-    assert jobs.run_pending() == 1 and runs == [1]
+    jobs.run_pending()
+    assert runs == [1]
     [following] = _pending("test.every")
     wait = following.run_after.replace(tzinfo=following.run_after.tzinfo or utcnow().tzinfo) - utcnow()
     assert timedelta(seconds=590) < wait <= timedelta(seconds=600)
@@ -132,7 +134,7 @@ def test_a_recurring_job_that_keeps_failing_still_comes_back(app):
 
     jobs.register(app, "test.every-broken", broken, max_attempts=1, every=60)
     jobs.schedule_recurring()
-    assert jobs.run_pending() == 1
+    jobs.run_pending()
     dead = db.session.scalars(select(Job).where(Job.state == DEAD)).one()
     assert "directory is down" in dead.last_error
     assert len(_pending("test.every-broken")) == 1

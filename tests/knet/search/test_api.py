@@ -89,11 +89,18 @@ def test_any_query_is_answered(client, pages, query):
     assert response.json["total"] >= 0
 
 
+def test_an_unknown_scope_is_a_clear_400(client, pages):
+    response = client.get("/api/v1/search", query_string={"q": "x", "scope": "galaxy"})
+    assert response.status_code == 400 and "“scope” must be" in response.json["detail"]
+    assert client.get("/api/v1/search", query_string={"q": "x", "scope": "network"}).status_code == 200
+
+
 def test_search_is_described_in_openapi(client):
     spec = client.get("/api/v1/openapi.json").json
     operation = spec["paths"]["/search"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert set(parameters) == {"q", "type", "lang", "tag", "since", "until", "page", "per_page"}
+    assert set(parameters) == {"q", "type", "lang", "tag", "since", "until", "scope", "page", "per_page"}
+    assert parameters["scope"]["schema"]["enum"] == ["local", "network"]
     for name in ("since", "until"):
         assert parameters[name]["schema"]["format"] == "date" and "UTC" in parameters[name]["description"]
     assert "since" in operation["responses"]["400"]["description"]
