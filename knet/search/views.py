@@ -64,7 +64,7 @@ def scoped(viewer: Viewer, args) -> Viewer:
     if scope not in SCOPES:
         raise Invalid(_l("“scope” must be “local” (this municipality's objects) or “network” (those of every "
                          "peered municipality too), not “%(scope)s”.", scope=scope[:40]), field="scope")
-    return replace(viewer, home=current_app.config["KNET"]["url"]) if scope == "local" else viewer
+    return replace(viewer, home=current_app.config["KNET"]["url"] if scope == "local" else None)
 
 
 def filters_from(args) -> Filters:
