@@ -33,6 +33,8 @@ class Node:
     process: subprocess.Popen | None = None
     database: str | None = None
     extra: dict = field(default_factory=dict)
+    #: Whether the node runs its worker (deliveries, pulls, indexing) as `knet run` does by default.
+    worker: bool = False
 
     def knet(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
         """Run a `knet` command on this node, as its administrator would (typing `stdin`)."""
@@ -42,7 +44,7 @@ class Node:
         with self.log.open("ab") as log:  # the child keeps its own copy of the file
             self.process = subprocess.Popen(
                 [str(KNET), "run", "--instance", str(self.instance), "--port", self.url.rsplit(":", 1)[1],
-                 "--no-worker"], stdout=log, stderr=subprocess.STDOUT)
+                 *([] if self.worker else ["--no-worker"])], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -66,14 +68,15 @@ class Node:
 
 @pytest.fixture
 def make_node(tmp_path, node_template, postgres):
-    """make_node("Δήμος Αθηναίων") starts a node on a free port and returns it; all stop after the test."""
+    """make_node("Δήμος Αθηναίων") starts a node on a free port and returns it; all stop after the test.
+    With worker=True it runs its worker; `settings` go to its knet.toml (federation={"pull_seconds": 2})."""
     made: list[Node] = []
 
-    def make(name: str) -> Node:
+    def make(name: str, worker: bool = False, **settings) -> Node:
         url = f"http://127.0.0.1:{free_port()}"
         path = tmp_path / f"node-{len(made) + 1}"
-        node = Node(name, url, path, tmp_path / f"node-{len(made) + 1}.log")
-        node.database = copy_node(node_template, postgres, path, name=name, url=url)
+        node = Node(name, url, path, tmp_path / f"node-{len(made) + 1}.log", worker=worker)
+        node.database = copy_node(node_template, postgres, path, name=name, url=url, **settings)
         made.append(node)
         node.start()
         return node
