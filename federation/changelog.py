@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
 from federation import discovery, peers, protocol
-from federation.models import Change, LogHead, Peer
+from federation.models import Change, LogHead
 from knet import content, jobs
 from knet.db import as_utc, db, lock_row
 
@@ -68,11 +68,6 @@ def last_seq() -> int:
 def after(seq: int, limit: int) -> list[Change]:
     """The changes numbered after `seq`, oldest first."""
     return list(db.session.scalars(select(Change).where(Change.seq > seq).order_by(Change.seq).limit(limit)))
-
-
-def waiting_for(peer: Peer) -> int:
-    """How many changes the peer has not accepted yet."""
-    return db.session.scalar(select(func.count()).select_from(Change).where(Change.seq > peer.pushed_seq)) or 0
 
 
 def activity(change: Change) -> dict:

@@ -133,9 +133,9 @@ def push(peer_id: int) -> int:
             db.session.commit()  # no transaction stays open while the peer is asked
             if not batch:
                 break
-            inbox = f"{peer.url}/federation/inbox"
-            with ThreadPoolExecutor(IN_FLIGHT) as senders:
-                outcomes = list(senders.map(lambda item: _send(inbox, item[2], ring), batch))
+            inbox, own = f"{peer.url}/federation/inbox", peers.own_url()
+            with ThreadPoolExecutor(IN_FLIGHT) as senders:  # (threads without the app: they only send)
+                outcomes = list(senders.map(lambda item: _send(inbox, item[2], ring, own), batch))
             peer = db.session.get(Peer, peer_id)
             if peer is None:
                 break
@@ -149,9 +149,9 @@ def push(peer_id: int) -> int:
     return delivered
 
 
-def _send(inbox: str, activity: dict, ring: keys.KeyRing) -> Outcome:
+def _send(inbox: str, activity: dict, ring: keys.KeyRing, own_url: str) -> Outcome:
     try:
-        answer = client.post_signed(inbox, activity, ring, peers.own_url(), timeout=PUSH_TIMEOUT)
+        answer = client.post_signed(inbox, activity, ring, own_url, timeout=PUSH_TIMEOUT)
     except client.PeerUnreachable as exc:
         return Outcome(False, None, str(exc))
     if 200 <= answer.status < 300:

@@ -57,9 +57,15 @@ def list_peers() -> None:
         click.echo("This node has no peers yet; add one with: knet peer add URL")
         return
     for peer in found:
-        contact = f"{peer.last_contact_at:%Y-%m-%d %H:%M} UTC" if peer.last_contact_at else "never"
-        click.echo(f"{peer.url}  {peer.name}  {STATES[peer.state]}  last contact {contact}"
-                   + (f"  last failure: {peer.last_error}" if peer.last_error else ""))
+        click.echo(f"{peer.url}  {peer.name}  {STATES[peer.state]}  last contact {_when(peer.last_contact_at)}")
+        health = peers.health(peer)
+        click.echo(f"    waiting to be sent: {health.waiting} change(s)  dead letters: {health.dead_letters}  "
+                   f"replicas: {health.replicas}")
+        if peer.failing_since:
+            click.echo(f"    deliveries failing since {_when(peer.failing_since)} ({peer.push_failures} tries in a row), "
+                       f"next try {_when(peer.next_push_at)}")
+        if peer.last_error:
+            click.echo(f"    last failure: {peer.last_error}")
 
 
 @peer_group.command("suspend")
@@ -94,9 +100,13 @@ def remove(url: str) -> None:
     """End the agreement with a peer on this side."""
     peer = _or_stop(lambda: peers.require(url))
     name = peer.name
-    peers.remove(peer)
+    purged = peers.remove(peer)
     db.session.commit()
-    click.echo(f"{name} is no longer a peer of this node.")
+    click.echo(f"{name} is no longer a peer of this node; its {purged} replica(s) were removed.")
+
+
+def _when(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "never"
 
 
 def _or_stop(action):

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auth.models import User
-from federation import client, discovery, keys
+from federation import client, discovery, keys, replicas
 from federation.actor import CONTEXT
-from federation.models import Peer
+from federation.models import Change, DeadLetter, Peer, Replica
 from knet.db import db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -140,11 +140,34 @@ def all_peers() -> list[Peer]:
     return list(db.session.scalars(select(Peer).order_by(Peer.name, Peer.url)))
 
 
-def remove(peer: Peer) -> None:
-    """End the agreement on this side: nothing more is accepted from the peer or sent to it."""
+def remove(peer: Peer) -> int:
+    """End the agreement on this side: nothing more is accepted from the peer or sent to it, and its
+    replicas leave the database and (by the jobs this queues) the index. Returns how many there were."""
+    purged = replicas.purge(peer)
     db.session.delete(peer)
     db.session.flush()
-    logger.info("Peer %s removed", peer.url)
+    logger.info("Peer %s removed, with its %d replica(s)", peer.url, purged)
+    return purged
+
+
+@dataclass(frozen=True)
+class Health:
+    """How replication with a peer is doing, as its administrator sees it."""
+
+    #: Changes of our log the peer has not accepted yet (its lag, and our queue for it: the log holds one
+    #: entry per object, so this is bounded by the objects we share, however long the peer is away).
+    waiting: int
+    dead_letters: int
+    #: Its objects we keep (tombstones included).
+    replicas: int
+
+
+def health(peer: Peer) -> Health:
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    return Health(count(Change, Change.seq > peer.pushed_seq), count(DeadLetter, DeadLetter.peer_id == peer.id),
+                  count(Replica, Replica.peer_id == peer.id))
 
 
 def signer(key_id: str, now: datetime | None = None) -> tuple[Peer, Ed25519PublicKey] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from knet.db import db
 from tests.federation.network import (FAST, at, delete_page, edit_page, eventually, live, peer_all, replicas,
                                       shared, whole_log, write_page)
 
@@ -60,6 +61,25 @@ def test_what_a_town_shares_reaches_every_peer_and_nothing_else_does(three_towns
     for town in (thessaloniki, heraklion):
         assert internal not in replicas(town, athens) and private not in replicas(town, athens)
     assert shared(athens)[network][1] is None
+
+
+@pytest.mark.parametrize("only", ["push", "pull"])
+def test_push_alone_and_pull_alone_each_deliver(make_node, only):
+    """Either way on its own brings the change: push at once, pull at its next round."""
+    settings = {"pull_seconds": 0, "push_seconds": 1} if only == "push" else {"pull_seconds": 1, "push_seconds": 3600}
+    athens, thessaloniki = (make_node(name, worker=True, federation=settings)
+                            for name in ("Δήμος Αθηναίων", "Δήμος Θεσσαλονίκης"))
+    peer_all(athens, thessaloniki)
+    if only == "pull":  # no push at all: Athens has suspended deliveries to Thessaloniki by a long backoff
+        with at(athens):
+            db.session.execute(db.text("UPDATE federation_peers SET next_push_at = '2999-01-01'"))
+            db.session.commit()
+    with at(athens):
+        _id, uri = write_page("Ωράριο κοινωνικής υπηρεσίας", "Δευτέρα–Παρασκευή.")
+    eventually(lambda: uri in live(replicas(thessaloniki, athens)), f"{only} alone delivers", seconds=15)
+    with at(thessaloniki):
+        received = db.session.scalar(db.text("SELECT count(*) FROM federation_received"))
+    assert received == (1 if only == "push" else 0)
 
 
 def test_the_change_log_answers_active_peers_only(make_node):
