@@ -37,7 +37,7 @@ def receive():
         raise Unauthorized(_l("The activity's actor is not the node whose key signed it."), reason="actor-mismatch")
     if activity.get("type") == "Follow":
         if activity.get("object") != discovery.actor_url(peers.own_url()):
-            raise Invalid(_l("A peering request follows this node's actor."), field="object")
+            raise Invalid(_l("A peering request follows this node's actor."), field="object", reason="wrong-object")
         peers.peering_requested(peer)
         db.session.commit()
         return {"accepted": activity.get("id")}, 202
