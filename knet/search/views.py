@@ -3,10 +3,11 @@ browsers offer the node as a search engine."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timezone
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
@@ -109,15 +110,33 @@ def _day(args, name: str) -> date | None:
                      label=DATE_LABELS[name]), field=name)
 
 
+FOREIGN = "knet.search.foreign"
+
+
+def link_foreign_objects(app: Flask, link: Callable[[str], str], home_name: Callable[[str], str | None]) -> None:
+    """Say where results from other nodes lead on this one (federation shows its copies of them), and
+    how their home nodes are named (by URL)."""
+    app.extensions[FOREIGN] = (link, home_name)
+
+
+def home_of(hit: Hit) -> str | None:
+    """The name of the node a result comes from, when it is not this one."""
+    if not hit.home or hit.home == current_app.config["KNET"]["url"]:
+        return None
+    foreign = current_app.extensions.get(FOREIGN)
+    return (foreign[1](hit.home) if foreign else None) or hit.home.split("://", 1)[-1]
+
+
 def link_of(hit: Hit) -> str:
     """Where a result leads: objects of this node by their path (so the link works on any host name
-    the node is reached by), objects of other nodes by their URI."""
+    the node is reached by), objects of other nodes to this node's copy of them (or their URI)."""
     base = current_app.config["KNET"]["url"].rstrip("/")
     if hit.uri.startswith(base + "/"):
         return hit.uri[len(base):]
     if not hit.uri.lower().startswith(("https://", "http://")):
         return "#"  # an index entry from elsewhere never becomes a javascript: (or other) link
-    return hit.uri
+    foreign = current_app.extensions.get(FOREIGN)
+    return foreign[0](hit.uri) if foreign else hit.uri
 
 
 def _page_number(raw: str | None) -> int:
@@ -166,14 +185,17 @@ def results():
                        page=_page_number(request.args.get("page")),
                        per_page=per_page, filters=filters)
     # The filters that apply, for links that keep them (pagination, "did you mean", tags).
+    network = request.args.get("scope") == "network"
     kept = {name: value for name, value in (("type", filters.type), ("lang", filters.language),
                                             ("tag", filters.tag), ("since", _iso_day(filters.since)),
-                                            ("until", _iso_day(filters.until))) if value}
+                                            ("until", _iso_day(filters.until)),
+                                            ("scope", "network" if network else None)) if value}
     # What the date fields show: the days that apply, or what was typed when it was not a date.
     days = {name: request.args.get(name, "")[:20] if date_error else kept.get(name, "") for name in DATE_LABELS}
     html = render_template("search/results.html", results=found, filters=filters, kept=kept, days=days,
                            date_error=date_error, date_labels=DATE_LABELS, type_labels=TYPE_LABELS,
-                           type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS, link_of=link_of,
+                           type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS, link_of=link_of, home_of=home_of,
+                           network=network,
                            empty_query=not found.query, rebuilding=indexing.rebuilding())
     return html, 400 if date_error else 200
 

@@ -140,3 +140,53 @@ def test_bad_activities_are_refused_with_a_reason(change, error, reason):
     with pytest.raises(error) as refused:
         protocol.parse(built, PEER, discovery.actor_url(PEER))
     assert refused.value.reason == reason and str(refused.value.message)
+
+
+def test_a_replica_page_is_read_only_with_its_home_and_a_link_home(client, peer):
+    document = page(1, "Οδηγός ανακύκλωσης", "Πώς <em>ανακυκλώνουμε</em>.") | {
+        "content": '<p>Πώς ανακυκλώνουμε<script>alert(1)</script><img src=x onerror="alert(2)"></p>'}
+    apply(peer, activity("Create", 1, document))
+    response = client.get("/network/object", query_string={"uri": URI})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Οδηγός ανακύκλωσης" in html and "Δήμος Ηρακλείου" in html and "Πώς ανακυκλώνουμε" in html
+    assert f'href="{PEER}/wiki/1"' in html  # edit at home
+    assert "<script>alert" not in html and "onerror" not in html
+
+
+def test_a_network_replica_needs_a_signed_in_member(client, peer, make_user, sign_in):
+    apply(peer, activity("Create", 1, page(1, "Πρακτικές προμηθειών", visibility="network")))
+    assert client.get("/network/object", query_string={"uri": URI}).status_code == 404
+    sign_in(make_user("eleni", role="reader"))
+    assert client.get("/network/object", query_string={"uri": URI}).status_code == 200
+
+
+def test_a_deleted_or_unknown_replica_says_so(client, peer):
+    apply(peer, activity("Create", 1, page(1, "Παλιά σελίδα")))
+    apply(peer, activity("Delete", 2, None, uri=URI))
+    gone = client.get("/network/object", query_string={"uri": URI})
+    assert gone.status_code == 410 and "Δήμος Ηρακλείου" in gone.get_data(as_text=True)
+    for uri in (f"{PEER}/pages/404", "", "javascript:alert(1)", "x" * 5000):
+        assert client.get("/network/object", query_string={"uri": uri}).status_code == 404
+
+
+def test_a_question_replica_shows_its_answers_and_a_link_to_answer_at_home(client, peer):
+    question = content.document(id=f"{PEER}/questions/5", type="Page", name="Πώς δηλώνω βλάβη;",
+                                url=f"{PEER}/questions/5", content="<p>Ερώτηση</p>", visibility="public")
+    answer = content.document(id=f"{PEER}/answers/8", type="Note", name="", url=f"{PEER}/questions/5#a8",
+                              content="<p>Από την εφαρμογή.</p>", visibility="public", author="Νίκος",
+                              in_reply_to=f"{PEER}/questions/5")
+    apply(peer, activity("Create", 1, question))
+    apply(peer, activity("Create", 2, answer))
+    html = client.get("/network/object", query_string={"uri": f"{PEER}/questions/5"}).get_data(as_text=True)
+    assert "Από την εφαρμογή." in html and "Νίκος" in html and f'href="{PEER}/questions/5"' in html
+
+
+def test_search_results_lead_to_the_copy_here(client, peer):
+    apply(peer, activity("Create", 1, page(1, "Ανακύκλωση στο Ηράκλειο")))
+    index_now()
+    html = client.get("/search", query_string={"q": "ανακύκλωση", "scope": "network"}).get_data(as_text=True)
+    assert "/network/object?uri=http" in html and "Ανακύκλωση στο Ηράκλειο" in html
+    assert "Δήμος Ηρακλείου" in html  # where it comes from
+    local = client.get("/search", query_string={"q": "ανακύκλωση"}).get_data(as_text=True)
+    assert "Ανακύκλωση στο Ηράκλειο" not in local
