@@ -24,10 +24,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 
 from federation import changelog, client, discovery, keys, peers, protocol, replicas
-from federation.models import DeadLetter, Peer
+from federation.models import DeadLetter, HourlyStats, Peer
 from knet import jobs
 from knet.db import as_utc, db, utcnow
 
@@ -164,12 +164,18 @@ def _send(inbox: str, activity: dict, ring: keys.KeyRing, own_url: str) -> Outco
 
 
 def _record(peer: Peer, batch: list[tuple[int, str, dict]], outcomes: list[Outcome]) -> int:
-    """Move the peer's cursor over the changes done in order; note dead letters and the first failure."""
+    """Move the peer's cursor over the changes done in order; note dead letters, the first failure and
+    the hour's figures."""
+    stats = _this_hour(peer)
+    stats.most_waiting = max(stats.most_waiting, peers.health(peer).waiting)
     done = 0
     for (seq, uri, _), outcome in zip(batch, outcomes):
         if not outcome.done:
             _failed(peer, outcome)
+            stats.failed += 1
             return done
+        stats.delivered += not outcome.dead
+        stats.dead += outcome.dead
         if outcome.dead:
             db.session.add(DeadLetter(peer_id=peer.id, seq=seq, uri=uri, status=outcome.status,
                                       reason=outcome.reason[:500]))
@@ -179,6 +185,20 @@ def _record(peer: Peer, batch: list[tuple[int, str, dict]], outcomes: list[Outco
     peer.push_failures, peer.next_push_at, peer.failing_since = 0, None, None
     peer.last_contact_at, peer.last_error = utcnow(), ""
     return done
+
+
+#: How long the hourly figures are kept (the admin page shows the last day).
+KEEP_STATS = timedelta(days=2)
+
+
+def _this_hour(peer: Peer) -> HourlyStats:
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    stats = db.session.get(HourlyStats, (peer.id, hour))
+    if stats is None:
+        db.session.execute(delete(HourlyStats).where(HourlyStats.hour < hour - KEEP_STATS))
+        stats = HourlyStats(peer_id=peer.id, hour=hour, delivered=0, failed=0, dead=0, most_waiting=0)
+        db.session.add(stats)
+    return stats
 
 
 def _failed(peer: Peer, outcome: Outcome) -> None:

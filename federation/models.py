@@ -131,3 +131,17 @@ class DeadLetter(db.Model):
     status: Mapped[int]
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HourlyStats(db.Model):
+    """Deliveries to one peer in one hour, and the most changes that waited for it: the admin page's chart."""
+
+    __tablename__ = "federation_hourly_stats"
+
+    peer_id: Mapped[int] = mapped_column(ForeignKey("federation_peers.id", ondelete="CASCADE"), primary_key=True)
+    #: The hour's start (UTC).
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    delivered: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    dead: Mapped[int] = mapped_column(default=0)
+    most_waiting: Mapped[int] = mapped_column(default=0)
