@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from federation import discovery, peers, protocol
 from federation.models import Change, LogHead
@@ -63,6 +63,11 @@ def _record_one(head: LogHead, type_name: str, object_id: int, uri: str, documen
 
 def last_seq() -> int:
     return db.session.scalar(select(LogHead.last_seq).where(LogHead.id == 1)) or 0
+
+
+def count() -> int:
+    """How many entries the log holds (one per object ever shared)."""
+    return db.session.scalar(select(func.count()).select_from(Change)) or 0
 
 
 def after(seq: int, limit: int) -> list[Change]:

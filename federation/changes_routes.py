@@ -1,5 +1,5 @@
 """GET /federation/changes?after=SEQ&limit=N: this node's change log, a page at a time, for its active
-peers only (signed requests). A peer pulls from its cursor until no `next` remains, and so converges
+peers only (signed requests); GET /federation/outbox: the same log as the actor's outbox collection. A peer pulls from its cursor until no `next` remains, and so converges
 however many pushes it missed."""
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ def changes():
     }
     if more:
         document["next"] = _page_url(last, limit)
+    return document, 200, {"Content-Type": "application/activity+json"}
+
+
+@bp.get("/federation/outbox")
+def outbox():
+    """The node actor's outbox, as ActivityPub names it: the change log as a collection whose first page
+    is the change log's first page."""
+    active_peer()
+    document = {"@context": CONTEXT, "id": f"{peers.own_url()}/federation/outbox", "type": "OrderedCollection",
+                "totalItems": changelog.count(), "first": _page_url(0, DEFAULT_LIMIT),
+                "knet:head": changelog.last_seq()}
     return document, 200, {"Content-Type": "application/activity+json"}
 
 

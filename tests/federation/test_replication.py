@@ -94,6 +94,9 @@ def test_the_change_log_answers_active_peers_only(make_node):
     assert pending.status == 401 and pending.document["reason"] == "not-active"
     assert thessaloniki.knet("peer", "add", athens.url, "--yes").returncode == 0
     assert signed_get(thessaloniki, url).status == 200
+    outbox = signed_get(thessaloniki, f"{athens.url}/federation/outbox").document
+    assert outbox["type"] == "OrderedCollection" and outbox["first"].startswith(url + "?after=0")
+    assert signed_get(stranger, f"{athens.url}/federation/outbox").status == 401
     for bad in ("after=-1", "after=abc", "limit=0", "limit=501", "after=99999999999"):
         answer = signed_get(thessaloniki, f"{url}?{bad}")
         assert answer.status == 400 and "must be a whole number" in answer.document["detail"], bad
