@@ -12,11 +12,15 @@ import logging
 from sqlalchemy import delete, func, select
 
 from federation import discovery, peers, protocol
-from federation.models import Change, LogHead
+from federation.models import Change, DeadLetter, HourlyStats, LogHead, Peer, Received
 from knet import content, jobs
 from knet.db import as_utc, db, lock_row
+from knet.render_cache import not_shown_on_pages
 
 logger = logging.getLogger(__name__)
+
+# The log, the cursors and the delivery figures change no cached page (replicas do: a fork shows its source).
+not_shown_on_pages(Change, LogHead, Peer, Received, DeadLetter, HourlyStats)
 
 RECORD_JOB = "federation.record"
 PUSH_JOB = "federation.push"

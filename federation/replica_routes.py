@@ -11,6 +11,7 @@ from sqlalchemy import select
 from auth.access import can_see
 from federation import peers, protocol, replicas
 from federation.models import Replica
+from knet import content
 from knet.db import db
 from knet.errors import NotFound
 from knet.search import views as search_views
@@ -39,7 +40,8 @@ def show():
     return render_template("federation/replica.html", replica=replica, document=document,
                            content=Markup(document.get("content") or ""), home_link=home_link(replica),
                            action=AT_HOME.get(replica.kind), tags=replicas.tags_of(document), answers=answers,
-                           modules=_modules(document))
+                           modules=_modules(document),
+                           offers=content.actions_on(replica.kind, document) if viewer is not None else [])
 
 
 def db_answers(question_uri: str) -> list[Replica]:
@@ -58,8 +60,16 @@ def _modules(document: dict) -> list[dict]:
     return [module for module in modules if isinstance(module, dict)] if isinstance(modules, list) else []
 
 
+def _copy(uri: str) -> content.Copy | None:
+    replica = replicas.get(uri)
+    if replica is None or replica.document is None:
+        return None
+    return content.Copy(replica.uri, replica.version, replica.document, replica.peer.name, replica.peer.url)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    content.keep_copies_with(app, _copy)
     search_views.link_foreign_objects(app, lambda uri: url_for("federation_replicas.show", uri=uri), _peer_name)
 
 

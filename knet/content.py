@@ -94,6 +94,56 @@ def _iso(moment: datetime | None) -> str | None:
     return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
 
 
+# Copies of other nodes' objects -----------------------------------------------------------------
+
+COPIES = "knet.content.copies"
+COPY_ACTIONS = "knet.content.copy_actions"
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Another node's object as this node keeps a copy of it (federation's replica), as features see it."""
+
+    uri: str
+    #: The home's version of the object this copy is at (it only grows).
+    version: int
+    document: dict
+    home_name: str
+    home_url: str
+
+
+@dataclass(frozen=True)
+class CopyAction:
+    """Something a feature offers to do with a copy (fork a page…): a button on the copy's page that
+    POSTs the copy's `uri` to `endpoint`, shown where `applies(document)` and to signed-in people."""
+
+    kind: str
+    label: str
+    endpoint: str
+    applies: Callable[[dict], bool]
+
+
+def keep_copies_with(app: Flask, find: Callable[[str], Copy | None]) -> None:
+    """Let features read this node's copies of other nodes' objects (federation keeps them; features
+    must not import it)."""
+    app.extensions[COPIES] = find
+
+
+def copy_of(uri: str) -> Copy | None:
+    """This node's copy of another node's object, while it has one that is not deleted."""
+    find = current_app.extensions.get(COPIES)
+    return find(uri) if find else None
+
+
+def offer_on_copies(app: Flask, action: CopyAction) -> None:
+    app.extensions.setdefault(COPY_ACTIONS, []).append(action)
+
+
+def actions_on(kind: str, document: dict) -> list[CopyAction]:
+    return [action for action in current_app.extensions.get(COPY_ACTIONS, ())
+            if action.kind == kind and action.applies(document)]
+
+
 # What features attach to communities -------------------------------------------------------------
 
 ATTACHED_EXTENSION = "knet.community_attachments"

@@ -175,10 +175,18 @@ def init_app(app: Flask) -> None:
 
 
 # Registered once for every session of the process; a commit outside an app context bumps nothing.
+#: Models that are bookkeeping no cached page shows (the job queue's; federation adds its logs and cursors).
+BOOKKEEPING: set[type] = {Job}
+
+
+def not_shown_on_pages(*models: type) -> None:
+    """Say that writing these models changes no cached page (so it does not empty the page cache)."""
+    BOOKKEEPING.update(models)
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_change(session: Session, flush_context) -> None:
-    # The job queue's own bookkeeping changes no page.
-    if any(not isinstance(obj, Job) for obj in chain(session.new, session.dirty, session.deleted)):
+    if any(type(obj) not in BOOKKEEPING for obj in chain(session.new, session.dirty, session.deleted)):
         session.info[_CHANGED] = True
 
 
@@ -186,7 +194,7 @@ def _remember_change(session: Session, flush_context) -> None:
 def _remember_bulk_change(state) -> None:
     # An UPDATE, DELETE or INSERT run as a statement (marking notifications read, …) bypasses the flush.
     if (state.is_update or state.is_delete or state.is_insert) and not (
-            state.bind_mapper is not None and state.bind_mapper.class_ is Job):
+            state.bind_mapper is not None and state.bind_mapper.class_ in BOOKKEEPING):
         state.session.info[_CHANGED] = True
 
 

@@ -7,9 +7,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from knet.api import add_openapi, register_api
-from knet.content import register as register_content_type
+from knet.content import CopyAction, offer_on_copies, register as register_content_type
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, content, demo, openapi, routes, services
+from wiki import api, content, demo, forks, openapi, routes, services
 
 commands = ()
 #: Fills a demonstration node with sample pages.
@@ -25,6 +25,7 @@ def _recent_pages_panel() -> Markup:
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
     register_content_type(app, content.CONTENT_TYPE)
+    offer_on_copies(app, CopyAction("page", _l("Fork into this node"), "wiki.fork", forks.may_fork))
     register_api(app, api.bp)
     add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
     add_nav_link(app, "wiki.index", _l("Pages"))

@@ -9,7 +9,7 @@ from auth.access import require_role
 from knet.db import db
 from knet.render_cache import cached_view
 from knet.errors import Conflict, Invalid, KnetError, TooLarge
-from wiki import services
+from wiki import forks, services
 from knet.diff import diff_lines, has_changes
 from wiki.forms import ActionForm, PageForm, RenameForm, RevisionForm
 from wiki.services import EditConflict, PageInput
@@ -88,7 +88,8 @@ def _render_view(slug: str):
         flash(_("You were redirected from “%(old)s”, the page's former address.", old=redirected_from), "info")
         return redirect(url_for("wiki.view", slug=page.slug), 301)
     action_form = ActionForm() if current_user.is_authenticated else None
-    return render_template("wiki/page.html", page=page, revision=page.current, action_form=action_form)
+    return render_template("wiki/page.html", page=page, revision=page.current, action_form=action_form,
+                           source=forks.source_of(page))
 
 
 @bp.route("/wiki/<slug>/edit", methods=["GET", "POST"])
@@ -129,6 +130,29 @@ def _conflict(page, base_revision: int) -> dict:
     base = services.get_revision(page, base_revision) if base_revision >= 1 else None
     lines = diff_lines(base.body if base else "", page.current.body)
     return {"base": base, "current": page.current, "lines": lines}
+
+
+@bp.post("/pages/fork")
+@login_required
+def fork():
+    """Fork another node's page (by the URI of this node's copy of it) into a page of this node."""
+    page = forks.fork(current_user, request.form.get("uri", "")[:500])
+    db.session.commit()
+    flash(_("The page was forked into this node. It is internal until you choose otherwise; its source is "
+            "named on it, as its licence asks."), "success")
+    return redirect(url_for("wiki.view", slug=page.slug))
+
+
+@bp.get("/wiki/<slug>/source-changes")
+def source_changes(slug: str):
+    """A fork's text against its source's text now (what changed at the source, or here, since the fork)."""
+    page, _redirected = services.get_page(slug, _actor())
+    source = forks.source_of(page)
+    if source is None:
+        abort(404)
+    lines = diff_lines(page.current.body, forks.markdown_of(source.document))
+    return render_template("wiki/source_changes.html", page=page, source=source, lines=lines,
+                           changed=has_changes(lines))
 
 
 @bp.get("/wiki/<slug>/history")

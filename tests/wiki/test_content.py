@@ -20,7 +20,7 @@ def test_a_saved_page_is_searchable_after_the_worker_ran(app, make_user, make_pa
     jobs.run_pending()  # the author's profile
     page = make_page(author, "Προμήθειες του Δήμου", "Η διαδικασία απευθείας ανάθεσης.", visibility="public")
     assert found("προμηθειες") == [], "only the worker writes the index"
-    assert jobs.run_pending() == 1
+    assert jobs.run_pending() >= 1  # (the index's job, and federation's record of the change)
     assert found("ΠΡΟΜΗΘΕΙΕΣ") == [page_uri(page.id)]
     assert found("αναθεση") == [page_uri(page.id)]
 
@@ -62,7 +62,7 @@ def test_index_jobs_do_not_empty_the_page_cache(app, make_user, make_page, clien
     page = make_page(author, "Ωράριο", "Ανοιχτά.", visibility="public")
     generation = Path(app.instance_path) / GENERATION_FILE
     before = generation.read_bytes()
-    assert jobs.run_pending() == 1
+    assert jobs.run_pending() >= 1  # (the index's job, and federation's record of the change for peers)
     assert generation.read_bytes() == before, "the worker's bookkeeping changed no page"
     services.rename_page(author, page, "Ωράριο κοινού")
     db.session.commit()
