@@ -97,3 +97,14 @@ def test_real_mastodon_requests_are_refused_with_a_reason(client, ring, corpus, 
 
 def test_the_corpus_is_there(corpus):
     assert len(DOCUMENTS) >= 100 and len(MASTODON_REQUESTS) == 7, Path(corpus)
+
+
+def test_a_peer_cannot_speak_for_another_nodes_object(client, app, ring):
+    from federation import protocol
+    from tests.federation.test_replicas import WHEN, page
+    other = "http://127.0.0.1:8"
+    document = page(1, "Ξένη σελίδα") | {"id": f"{other}/pages/1"}
+    built = protocol.build(PEER, f"{PEER}/federation/actor", 1, "Create", document["id"], document, WHEN)
+    response = deliver(client, app, ring, json.dumps(built).encode())
+    assert response.status_code == 401 and response.get_json()["reason"] == "object-mismatch"
+    assert db.session.scalar(select(Replica.id)) is None
