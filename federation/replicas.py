@@ -7,6 +7,7 @@ older Update changes nothing. A peer's HTML is sanitised again here: no peer is 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from markupsafe import Markup
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 TYPE = "federation.replica"
 #: Fields of a document that hold HTML.
 HTML_FIELDS = ("content",)
+#: A link or image address relative to its node's root ("/wiki/…", not "//host/…").
+_HOME_RELATIVE = re.compile(r'(\s(?:href|src)=")/(?!/)')
 
 
 def apply(peer: Peer, incoming: Incoming) -> bool:
@@ -40,17 +43,18 @@ def apply(peer: Peer, incoming: Incoming) -> bool:
         replica.document, replica.in_reply_to = None, None
         replica.kind = replica.kind or "deleted"
     else:
-        replica.document = _cleaned(incoming.document)
+        replica.document = _cleaned(incoming.document, peer.url)
         replica.kind, replica.in_reply_to = incoming.kind, incoming.in_reply_to
     db.session.flush()
     content.changed(TYPE, replica.id, replica.uri)
     return True
 
 
-def _cleaned(document: dict) -> dict:
+def _cleaned(document: dict, home: str) -> dict:
+    """The document with its HTML sanitised, and its links within the home node (/wiki/…) leading there."""
     cleaned = dict(document)
     for name in HTML_FIELDS:
-        cleaned[name] = sanitise(str(document.get(name) or ""))
+        cleaned[name] = _HOME_RELATIVE.sub(rf"\1{home}/", sanitise(str(document.get(name) or "")))
     if "contentMap" in cleaned:
         cleaned["contentMap"] = {str(language)[:20]: cleaned["content"] for language in dict(document["contentMap"])}
     return cleaned

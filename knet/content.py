@@ -80,7 +80,7 @@ def document(*, id: str, type: str, name: str, url: str, content: str = "", sour
         "id": id, "type": type, "name": name, "url": url, "content": content,
         "summary": summary, "tag": [{"type": "Hashtag", "name": tag} for tag in tags],
         "attributedTo": {"type": "Person", "name": author} if author else None,
-        "published": _iso(published), "updated": _iso(updated), "inReplyTo": in_reply_to, "context": context,
+        "published": iso(published), "updated": iso(updated), "inReplyTo": in_reply_to, "context": context,
         "contentMap": {language: content} if language else None, "knet:language": language,
         "knet:licence": licence, "knet:visibility": visibility,
     }
@@ -90,7 +90,8 @@ def document(*, id: str, type: str, name: str, url: str, content: str = "", sour
     return {key: value for key, value in result.items() if value is not None}
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
+    """A timestamp as documents carry it: ISO 8601 in UTC, with a Z."""
     return as_utc(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
 
 

@@ -178,6 +178,9 @@ def _log(actor: User, action: str, target_type: str, target_id: int, reason: str
 
 def _changed(item) -> None:
     if isinstance(item, Question):
-        services.changed_question(item)
+        services.changed_question(item, with_answers=True)
     elif isinstance(item, Answer):
         services.changed_answer(item)
+        services.changed_question(item.question)  # it may have been the accepted answer
+    else:
+        services.changed_parent(item)

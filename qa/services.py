@@ -125,7 +125,7 @@ def edit_question(actor: User | None, question: Question, data: QuestionInput) -
     question.revision += 1
     question.active_at = utcnow()
     _add_revision(actor, question=question, title=data.title, body=data.body, summary=data.summary)
-    changed_question(question)
+    changed_question(question, with_answers=True)
     notify.question_edited(actor, question, before)
     return question
 
@@ -177,6 +177,7 @@ def comment(actor: User | None, body: str, *, question: Question | None = None, 
     db.session.add(remark)
     target_question.active_at = utcnow()
     db.session.flush()
+    changed_parent(remark)
     notify.commented(actor, remark, question, answer)
     return remark
 
@@ -352,11 +353,24 @@ def answer_uri(answer_id: int) -> str:
     return f"{current_app.config['KNET']['url']}/answers/{answer_id}"
 
 
-def changed_question(question: Question) -> None:
-    """Tell the rest of the node (the search index now, peers later) that a question changed."""
+def changed_question(question: Question, *, with_answers: bool = False) -> None:
+    """Tell the rest of the node (the search index now, peers later) that a question changed; `with_answers`
+    when the change reaches its answers too (they carry its title, tags, language and visibility, and are
+    shared only while it is)."""
     content.changed(QUESTION_TYPE, question.id, question_uri(question.id))
+    if with_answers:
+        for reply in question.answers:
+            changed_answer(reply)
 
 
 def changed_answer(reply: Answer) -> None:
     """Tell the rest of the node that an answer changed (accepting one changes its rank too)."""
     content.changed(ANSWER_TYPE, reply.id, answer_uri(reply.id))
+
+
+def changed_parent(remark: Comment) -> None:
+    """A comment is shown, and travels, as part of its question or answer: that one changed."""
+    if remark.question_id is not None:
+        changed_question(db.session.get(Question, remark.question_id))
+    else:
+        changed_answer(db.session.get(Answer, remark.answer_id))

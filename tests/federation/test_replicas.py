@@ -85,6 +85,13 @@ def test_a_peers_html_is_sanitised_again(peer):
     assert "Γεια" in kept and "<script" not in kept and "onclick" not in kept and "javascript:" not in kept
 
 
+def test_links_within_the_home_node_lead_there(peer):
+    document = page(1, "Σελίδα") | {"content": '<p><a href="/wiki/ωράριο">Ωράριο</a> <a href="//cdn.example/x">x</a></p>'}
+    apply(peer, activity("Create", 1, document))
+    kept = replicas.get(URI).document["content"]
+    assert f'href="{PEER}/wiki/ωράριο"' in kept and 'href="//cdn.example/x"' in kept
+
+
 def test_replicas_are_found_by_network_searches_with_their_home(app, peer):
     apply(peer, activity("Create", 1, page(1, "Ανακύκλωση στο Ηράκλειο", "Πρόγραμμα ανακύκλωσης")))
     apply(peer, activity("Create", 2, page(2, "Εσωτερικό", "ανακύκλωση"), ))
