@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from federation import changelog, peers
 from federation.actor import CONTEXT
 from federation.signed_requests import active_peer
+from knet.db import db
 from knet.errors import Invalid
 
 bp = Blueprint("federation_changes", __name__)
@@ -20,7 +21,7 @@ MAX_SEQ = 2**31 - 1
 
 @bp.get("/federation/changes")
 def changes():
-    active_peer()
+    peer = active_peer()
     after = _whole_number("after", 0, 0, MAX_SEQ)
     limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     page = changelog.after(after, limit + 1)
@@ -33,6 +34,11 @@ def changes():
     }
     if more:
         document["next"] = _page_url(last, limit)
+    if peer.pushed_seq < last:
+        # A peer reads from its own cursor, up to which it has applied everything: what it read now
+        # need not be pushed to it too (that would only bring it duplicates).
+        peer.pushed_seq = last
+        db.session.commit()
     return document, 200, {"Content-Type": "application/activity+json"}
 
 

@@ -50,8 +50,10 @@ def content_types() -> dict[str, ContentType]:
 
 def changed(type_name: str, object_id: int, uri: str) -> None:
     """Record, in the caller's transaction, that an object was created, changed or removed: a job for
-    the index, and one for each package that follows changes (see `follow_changes`)."""
-    for kind in (INDEX_JOB, *current_app.extensions.get(FOLLOWERS, ())):
+    each package that follows changes of types that travel to peers (see `follow_changes`; first, so
+    that peers hear of it as soon as possible), and one for the index."""
+    followers = current_app.extensions.get(FOLLOWERS, ()) if content_type(type_name).document else ()
+    for kind in (*followers, INDEX_JOB):
         jobs.enqueue(kind, type=type_name, id=object_id, uri=uri)
 
 

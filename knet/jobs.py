@@ -93,8 +93,7 @@ def _queue_next(kind: str, handler: Handler, delay: float) -> bool:
 def enqueue(kind: str, **payload: Any) -> Job:
     """Add a job in the caller's transaction: it exists only if the change that asked for it is committed."""
     job = Job(kind=kind, payload=payload)
-    db.session.add(job)
-    db.session.flush()
+    db.session.add(job)  # written at the caller's next flush or commit (a flush per job costs more than the job)
     db.session.info[_ENQUEUED] = True
     return job
 
