@@ -49,7 +49,11 @@ class NodeDocument:
 
 def node_url(text: str) -> str:
     """A node's address as peers are named: http(s)://host[:port], without a path; PeeringError otherwise."""
-    parts = urlsplit(text.strip())
+    try:
+        parts = urlsplit(text.strip())
+        parts.port  # noqa: B018 - reading it checks it (a port over 65535, or not a number, raises)
+    except ValueError:  # an unclosed IPv6 bracket…
+        raise PeeringError(f"{text!r} is not a node's address, such as https://knet.example.gr.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise PeeringError(f"{text!r} is not a node's address, such as https://knet.example.gr.")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
