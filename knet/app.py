@@ -23,7 +23,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DEMO_CREDENTIALS = "demo-credentials.txt"
 
 #: Feature packages, in the order they are wired; each has init_app(app), a `commands` list and
-#: `demo_content(admin, max_body_bytes)` (or None) that fills a demonstration node.
+#: `demo_content(admin, max_body_bytes, town)` (or None) that fills a town of the demonstration network.
 FEATURES = (auth, wiki, qa, learning, federation)
 
 
@@ -73,8 +73,9 @@ def feature_commands():
         yield from feature.commands
 
 
-def prepare_demo(app: Flask) -> tuple[str, str]:
-    """Give a demonstration node its administrator and every feature's sample content.
+def prepare_demo(app: Flask, town: int = 0) -> tuple[str, str]:
+    """Give a demonstration node its administrator and every feature's sample content for its town (0 Athens,
+    1 Thessaloniki, 2 Heraklion: each has content of its own, the course is Athens').
 
     Returns the administrator's username and password; the password is generated once and kept in
     the instance directory (readable only by its owner) so that each start can show it again."""
@@ -92,6 +93,6 @@ def prepare_demo(app: Flask) -> tuple[str, str]:
     limit = app.config["KNET"]["max_body_bytes"]
     for feature in FEATURES:
         if feature.demo_content:
-            feature.demo_content(admin, limit)
+            feature.demo_content(admin, limit, town)
     db.session.commit()
     return username, password

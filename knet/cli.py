@@ -6,6 +6,7 @@ import shutil
 import signal
 import sys
 import threading
+from pathlib import Path
 
 import click
 import flask_migrate
@@ -14,7 +15,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import config, jobs
+from knet import config, demo_network, jobs
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, instance_option
@@ -97,27 +98,66 @@ def _shown(database: str | None) -> str:
 
 @main.command()
 @click.option("--instance", "instance_dir", envvar="KNET_INSTANCE", default="instance/demo", show_default=True,
-              type=click.Path(file_okay=False), help="Directory of the demonstration node (created if missing).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--no-serve", is_flag=True, help="Prepare the node and its sample content, then stop.")
+              type=click.Path(file_okay=False),
+              help="Directory that holds the three towns' instance directories (created if missing).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65533),
+              help="Port of the first town; the other two listen on the next ports.")
+@click.option("--no-serve", is_flag=True, help="Prepare the three towns and their sample content, then stop.")
 @click.pass_context
-def demo(ctx: click.Context, instance_dir: str, host: str, port: int, no_serve: bool) -> None:
-    """Start a demonstration node with sample Greek and English pages (created on first use)."""
-    where = config.resolve_instance(instance_dir)
-    if not where.config_file.exists():
-        ctx.invoke(init, instance_dir=instance_dir, name="Δήμος Επίδειξης", url=f"http://{host}:{port}",
-                   database=None, language="el")
-    app = create_app(where.path)
-    with app.app_context():
-        flask_migrate.upgrade(directory=str(MIGRATIONS))
-        username, password = prepare_demo(app)
-    click.echo(f"Sign in as '{username}' with the password '{password}' (kept in {where.path}).")
+def demo(ctx: click.Context, instance_dir: str, port: int, no_serve: bool) -> None:
+    """Start a network of three municipalities on 127.0.0.1, peered with each other, with sample Greek and
+    English content (created on first use), until Ctrl+C."""
+    if ignored := demo_network.without_overrides():
+        click.echo(f"Ignoring {', '.join(ignored)}: each town of the demonstration keeps its own settings.")
+    network = demo_network.towns(Path(instance_dir), port)
+    if not no_serve:
+        demo_network.check_ports(network)
+    sign_ins = [_prepare_town(ctx, town, number) for number, town in enumerate(network)]
+    width = max(len(town.name) for town in network)
+
+    def show(where) -> None:
+        for town, (username, password) in zip(network, sign_ins):
+            click.echo(f"  {town.name:<{width}}  {where(town)}  sign in as '{username}' with the password "
+                       f"'{password}'")
+
     if no_serve:
+        click.echo(f"The three towns are ready; start them with: knet demo --instance {instance_dir} --port {port}")
+        show(lambda town: town.instance)
         return
-    click.echo(f"The demonstration node is at http://{host}:{port}/ (press Ctrl+C to stop).")
-    jobs.start_worker_thread(app)
-    app.run(host=host, port=port)
+
+    def announce() -> None:
+        click.echo("The demonstration network is running (press Ctrl+C to stop it):")
+        show(lambda town: f"{town.url}/")
+
+    demo_network.serve(network, announce)
+    click.echo("The three towns have stopped.")
+
+
+def _prepare_town(ctx: click.Context, town: demo_network.Town, number: int) -> tuple[str, str]:
+    """Create the town's node on first use (or check it is the one for this port), bring its schema up to
+    date and give it its sample content; return its administrator's sign-in."""
+    where = config.resolve_instance(town.instance)
+    try:
+        if not where.config_file.exists():
+            ctx.invoke(init, instance_dir=str(where.path), name=town.name, url=town.url, database=None,
+                       language="el")
+            town.new = True
+        elif (made_for := config.load(where)["url"]) != town.url:
+            raise click.ClickException(f"{where.path} holds the node of {made_for}, not of {town.url}: start the "
+                                       f"demonstration with the --port it was made with, or another --instance.")
+        app = create_app(where.path)
+        with app.app_context():
+            try:
+                flask_migrate.upgrade(directory=str(MIGRATIONS))
+                return prepare_demo(app, number)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot prepare {town.name} in {where.path}: {exc.strerror or exc}.") from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"Cannot prepare {town.name} in {where.path}: {reason.rstrip('.')}.") from None
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""A sample course for a demonstration node: two lessons and a quiz, published."""
+"""A sample course for the demonstration network's first town (Athens): two lessons and a quiz, published."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -20,9 +20,9 @@ LESSONS = (
 )
 
 
-def seed(admin: User, max_body_bytes: int) -> int:
-    """Create the sample course if it is missing; return how many courses were created."""
-    if db.session.scalar(select(Course.id).where(Course.title == TITLE)) is not None:
+def seed(admin: User, max_body_bytes: int, town: int = 0) -> int:
+    """Create the sample course in town 0 if it is missing; return how many courses were created."""
+    if town != 0 or db.session.scalar(select(Course.id).where(Course.title == TITLE)) is not None:
         return 0
     course = courses.create_course(admin, CourseInput(
         title=TITLE, summary="Όσα χρειάζεται να ξέρει ένας υπάλληλος πριν από την πρώτη του απευθείας ανάθεση.",
