@@ -146,7 +146,15 @@ def push(peer_id: int) -> int:
                 break
     finally:
         _release(peer_id, Peer.push_busy_until)
+    if _more_waiting(peer_id):  # recorded while this delivery was ending, when a new one could not start
+        delivered += push(peer_id)
     return delivered
+
+
+def _more_waiting(peer_id: int) -> bool:
+    peer = db.session.get(Peer, peer_id)
+    return (peer is not None and peer.state == "active" and peer.push_failures == 0
+            and peer.pushed_seq < changelog.last_seq())
 
 
 def _send(inbox: str, activity: dict, ring: keys.KeyRing, own_url: str) -> Outcome:

@@ -99,4 +99,5 @@ def test_the_change_log_answers_active_peers_only(make_node):
     assert signed_get(stranger, f"{athens.url}/federation/outbox").status == 401
     for bad in ("after=-1", "after=abc", "limit=0", "limit=501", "after=99999999999"):
         answer = signed_get(thessaloniki, f"{url}?{bad}")
-        assert answer.status == 400 and "must be a whole number" in answer.document["detail"], bad
+        assert answer.status == 400 and answer.document["field"] == bad.split("=")[0], bad
+        assert str(2**31 - 1) in answer.document["detail"] or "500" in answer.document["detail"]
