@@ -14,7 +14,7 @@ import federation
 import learning
 import qa
 import wiki
-from knet import api, config, errors, i18n, render_cache, search, views
+from knet import api, config, errors, i18n, jobs, render_cache, search, views
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.search import indexing
@@ -53,6 +53,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
         app.config.update(overrides)
 
     db.init_app(app)
+    jobs.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     i18n.init_app(app)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, String, Text, event, select
+from sqlalchemy import JSON, String, Text, delete, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knet.db import as_utc, db, utcnow
@@ -194,6 +194,20 @@ def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:
         job.run_after = utcnow() + timedelta(seconds=handler.retry_after(job.attempts))
         logger.warning("Job %d (%s) failed (attempt %d), retrying at %s: %s", job.id, job.kind, job.attempts,
                        job.run_after, exc)
+
+
+PRUNE_JOB = "jobs.prune"
+#: How long finished jobs are kept (to see what ran) before they are deleted; failed ones stay.
+KEEP_DONE = timedelta(days=2)
+
+
+def prune() -> None:
+    """Job handler: delete the jobs that finished well before KEEP_DONE ago, so the queue stays small."""
+    db.session.execute(delete(Job).where(Job.state == DONE, Job.finished_at < utcnow() - KEEP_DONE))
+
+
+def init_app(app: Flask) -> None:
+    register(app, PRUNE_JOB, prune, every=3600.0)
 
 
 def wake() -> None:

@@ -155,3 +155,18 @@ def test_a_claimed_job_is_not_started_by_another_worker_while_it_runs(app):
     assert seen == [0]
     job = db.session.scalar(select(jobs.Job).where(jobs.Job.kind == "test.claimed"))
     assert job.state == jobs.DONE
+
+
+def test_finished_jobs_are_pruned_after_two_days_and_failed_ones_stay(app):
+    from datetime import timedelta as days_ago
+
+    old = Job(kind="test.old", payload={}, state=jobs.DONE, finished_at=utcnow() - days_ago(days=3))
+    recent = Job(kind="test.recent", payload={}, state=jobs.DONE, finished_at=utcnow() - days_ago(hours=5))
+    failed = Job(kind="test.failed", payload={}, state=DEAD, finished_at=None, last_error="the directory is down")
+    db.session.add_all([old, recent, failed])
+    db.session.commit()
+    jobs.prune()
+    db.session.commit()
+    kinds = set(db.session.scalars(select(Job.kind).where(Job.kind.like("test.%"))))
+    assert kinds == {"test.recent", "test.failed"}
+    assert app.extensions[jobs.EXTENSION][jobs.PRUNE_JOB].every == 3600  # every node prunes hourly
