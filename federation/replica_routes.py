@@ -35,7 +35,7 @@ def show():
     document = replica.document
     answers = []
     if replica.kind == "question":
-        answers = [answer for answer in db_answers(replica.uri)
+        answers = [answer for answer in _answers(replica.uri)
                    if can_see(viewer, answer.document.get("knet:visibility", "network"), None)]
     return render_template("federation/replica.html", replica=replica, document=document,
                            content=Markup(document.get("content") or ""), home_link=home_link(replica),
@@ -44,7 +44,7 @@ def show():
                            offers=content.actions_on(replica.kind, document) if viewer is not None else [])
 
 
-def db_answers(question_uri: str) -> list[Replica]:
+def _answers(question_uri: str) -> list[Replica]:
     return list(db.session.scalars(select(Replica).where(Replica.in_reply_to == question_uri,
                                                         Replica.document.is_not(None)).order_by(Replica.id)))
 
