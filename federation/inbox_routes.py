@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, request
 from flask_babel import lazy_gettext as _l
 
 from federation import discovery, inbox, peers, protocol
-from federation.signed_requests import signing_peer
+from federation.signed_requests import require_active, signing_peer
 from knet.api import csrf
 from knet.db import db
 from knet.errors import Invalid, TooLarge, Unauthorized
@@ -41,9 +41,7 @@ def receive():
         peers.peering_requested(peer)
         db.session.commit()
         return {"accepted": activity.get("id")}, 202
-    if peer.state != "active":
-        raise Unauthorized(_l("The agreement between this node and yours is not active: both administrators "
-                              "must add each other's node, and neither may have suspended it."), reason="not-active")
+    require_active(peer)  # (a Follow, above, is how a pending agreement becomes active)
     try:
         incoming = protocol.parse(activity, peer.url, discovery.actor_url(peer.url))
     except protocol.NotItsOwn as exc:

@@ -30,7 +30,11 @@ def signing_peer() -> Peer:
 
 def active_peer() -> Peer:
     """The signing peer, when the agreement with it is active (both sides added each other)."""
-    peer = signing_peer()
+    return require_active(signing_peer())
+
+
+def require_active(peer: Peer) -> Peer:
+    """The peer, if the agreement with it is active; Unauthorized (reason not-active) otherwise."""
     if peer.state != "active":
         raise Unauthorized(_l("The agreement between this node and yours is not active: both administrators "
                               "must add each other's node, and neither may have suspended it."), reason="not-active")
