@@ -6,8 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, inbox, inbox_routes,
-                        keys, replica_routes, replicas)
+from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, fan_out, inbox,
+                        inbox_routes, keys, replica_routes, replicas, search_routes)
 from federation.keys_cli import keys_group
 from federation.peer_cli import peer_group
 from knet import content, jobs
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     inbox_routes.init_app(app)
     changes_routes.init_app(app)
     replica_routes.init_app(app)
+    search_routes.init_app(app)
+    fan_out.init_app(app)
     admin_routes.init_app(app)
     content.register(app, replicas.CONTENT_TYPE)
     content.follow_changes(app, changelog.RECORD_JOB)

@@ -22,8 +22,8 @@ MAX_SEQ = 2**31 - 1
 @bp.get("/federation/changes")
 def changes():
     peer = active_peer()
-    after = _whole_number("after", 0, 0, MAX_SEQ)
-    limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    after = whole_number("after", 0, 0, MAX_SEQ)
+    limit = whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     page = changelog.after(after, limit + 1)
     more, page = len(page) > limit, page[:limit]
     last = page[-1].seq if page else after
@@ -57,7 +57,9 @@ def _page_url(after: int, limit: int) -> str:
     return f"{peers.own_url()}/federation/changes?after={after}&limit={limit}"
 
 
-def _whole_number(name: str, default: int, least: int, most: int) -> int:
+def whole_number(name: str, default: int, least: int, most: int) -> int:
+    """The query argument ``name`` as a whole number from ``least`` to ``most`` (``default`` when absent);
+    Invalid otherwise."""
     raw = request.args.get(name, "")
     if not raw:
         return default

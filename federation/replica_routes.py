@@ -70,7 +70,13 @@ def _copy(uri: str) -> content.Copy | None:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     content.keep_copies_with(app, _copy)
-    search_views.link_foreign_objects(app, lambda uri: url_for("federation_replicas.show", uri=uri), _peer_name)
+    search_views.link_foreign_objects(app, _link, _peer_name)
+
+
+def _link(uri: str) -> str:
+    """Where a peer's object opens from a search: this node's copy, or its home when there is no copy
+    yet (a live answer can be ahead of replication)."""
+    return url_for("federation_replicas.show", uri=uri) if replicas.get(uri) is not None else uri
 
 
 def _peer_name(url: str) -> str | None:

@@ -87,7 +87,8 @@ def search_document(replica_id: int) -> SearchDocument | None:
         language=str(document.get("knet:language") or "")[:20],
         visibility=document.get("knet:visibility", "network"), home=replica.peer.url if replica.peer else "",
         author=_author(document), tags=tuple(tags_of(document)),
-        updated=_moment(document.get("updated")) or as_utc(replica.updated_at))
+        updated=_moment(document.get("updated")) or as_utc(replica.updated_at),
+        licence=str(document.get("knet:licence") or "")[:40])
 
 
 def tags_of(document: dict) -> list[str]:

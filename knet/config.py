@@ -77,6 +77,7 @@ LEARNING_DEFAULTS: dict[str, object] = {
 FEDERATION_DEFAULTS: dict[str, object] = {
     "pull_seconds": 60,     # a pull from every active peer, even while pushes succeed (0: never)
     "push_seconds": 5,      # how often deliveries that wait for a retry are looked at
+    "search_deadline_ms": 1500,  # how long a network search waits for its peers' answers
 }
 
 
@@ -133,6 +134,8 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
                                            environ, instance)
     if not settings["federation"]["push_seconds"]:
         raise ConfigError(f"{where}: 'push_seconds' must be at least 1 second.")
+    if not 100 <= settings["federation"]["search_deadline_ms"] <= 30_000:
+        raise ConfigError(f"{where}: 'search_deadline_ms' must be from 100 to 30000 (milliseconds), such as 1500.")
     _validate(settings, instance)
     return settings
 

@@ -26,7 +26,7 @@ def course_document(course_id: int) -> SearchDocument | None:
     return SearchDocument(
         uri=course_uri(course.id), type="course", title=frozen["title"], body=body, language=frozen["language"],
         visibility=course.visibility, home=current_app.config["KNET"]["url"], author=str(course.created_by_id or ""),
-        tags=tuple(tag.name for tag in course.tags), updated=as_utc(course.updated_at))
+        tags=tuple(tag.name for tag in course.tags), updated=as_utc(course.updated_at), licence=frozen["licence"])
 
 
 def course_for_peers(course_id: int) -> dict | None:

@@ -41,6 +41,7 @@ def search_document(page_id: int) -> SearchDocument | None:
         author=str(page.author_id or ""),
         tags=tuple(page.tag_names),
         updated=as_utc(page.updated_at),
+        licence=page.licence,
     )
 
 

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from flask import Blueprint, Flask, current_app, request
 
 from knet.api import pagination
+from knet.config import LICENCES
 from knet.db import as_utc
-from knet.search.index import SearchResults, Viewer, search
-from knet.search.indexing import node_index
-from knet.search.views import SUGGESTIONS, TYPE_LABELS, filters_from, scoped, suggestions_for
+from knet.search.facets import FIELDS as FACET_FIELDS
+from knet.search.index import SearchResults, Viewer
+from knet.search.network import DEPTH
+from knet.search.views import SUGGESTIONS, TYPE_LABELS, filters_from, find, scope_of, scoped, suggestions_for
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
@@ -39,9 +41,11 @@ def results_json(found: SearchResults) -> dict:
         "total": found.total,
         "page": found.page,
         "results": [{"uri": hit.uri, "type": hit.type, "title": hit.title, "snippet": hit.snippet,
-                     "language": hit.language, "tags": hit.tags,
+                     "language": hit.language, "tags": hit.tags, "licence": hit.licence or None,
                      "updated": _iso(hit.updated), "home": hit.home, "score": hit.score} for hit in found.hits],
         "suggestion": found.suggestion,
+        "facets": found.facets.as_json() if found.facets is not None else {},
+        "silent": list(found.silent),
     }
 
 
@@ -52,10 +56,8 @@ def _iso(moment) -> str | None:
 @bp.get("/search")
 def search_objects():
     page, per_page = pagination()
-    found = search(node_index(), request.args.get("q", ""), viewer=scoped(api_viewer(), request.args),
-                   page=page, per_page=per_page,
-                   filters=filters_from(request.args))
-    return results_json(found)
+    return results_json(find(request.args.get("q", ""), api_viewer(), scope_of(request.args), page, per_page,
+                             filters_from(request.args)))
 
 
 @bp.get("/search/suggestions")
@@ -80,8 +82,14 @@ SCHEMAS = {
             "tags": {"type": "array", "items": {"type": "string"}},
             "updated": {"type": ["string", "null"], "format": "date-time"},
             "home": {"type": "string", "description": "The node the object lives on."},
-            "score": {"type": "number"},
+            "licence": {"type": ["string", "null"], "description": "Its licence, when it has one (CC-BY-4.0…)."},
+            "score": {"type": "number", "description": "How well it matched, within its own node's index (in a "
+                                                       "network search, results are ordered by rank fusion)."},
         },
+    },
+    "FacetCounts": {
+        "type": "array", "description": "Values, most results first, each with how many results have it.",
+        "items": {"type": "object", "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}},
     },
     "SearchResults": {
         "type": "object",
@@ -91,6 +99,17 @@ SCHEMAS = {
             "page": {"type": "integer"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/SearchResult"}},
             "suggestion": {"type": ["string", "null"], "description": "A corrected query (\"did you mean\")."},
+            "facets": {
+                "type": "object",
+                "description": "Counts of all the results (not only this page) by home node, type, language, tag "
+                               "(the most frequent), licence, and age (updated: week, month and year are "
+                               "cumulative; older is more than a year ago).",
+                "properties": {name: {"$ref": "#/components/schemas/FacetCounts"}
+                               for name in (*FACET_FIELDS, "updated")},
+            },
+            "silent": {"type": "array", "items": {"type": "string"},
+                       "description": "Network searches: the peered municipalities that did not answer in time "
+                                      "(their objects are searched as this node's copies hold them)."},
         },
     },
     "Suggestions": {
@@ -119,8 +138,10 @@ def _parameter(name: str, description: str, schema: dict | None = None) -> dict:
     return {"name": name, "in": "query", "description": description, "schema": schema or {"type": "string"}}
 
 
-SCOPE = _parameter("scope", "local (the default): this node's own objects; network: also the replicas of "
-                            "objects of its peers, each with its home node in `home`.",
+SCOPE = _parameter("scope", "local (the default): this node's own objects; network: also those of every "
+                            "peered node, asked live (within a deadline) or, for a peer that does not answer, "
+                            f"as this node's copies hold them; each with its home node in `home`. A network "
+                            f"search reaches its first {DEPTH} results.",
                    {"type": "string", "enum": ["local", "network"], "default": "local"})
 
 PATHS = {
@@ -142,6 +163,9 @@ PATHS = {
                            {"type": "string", "enum": list(TYPE_LABELS)}),
                 _parameter("lang", "Only objects in this language.", {"type": "string", "enum": ["el", "en"]}),
                 _parameter("tag", "Only objects with this tag."),
+                _parameter("licence", "Only objects under this licence.",
+                           {"type": "string", "enum": list(LICENCES)}),
+                _parameter("home", "Only objects whose home is this node (its URL, as in `home`)."),
                 _parameter("since", "Only objects updated on this day (UTC) or later.",
                            {"type": "string", "format": "date", "examples": ["2026-01-01"]}),
                 _parameter("until", "Only objects updated on this day (UTC) or earlier: the whole day counts.",

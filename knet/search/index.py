@@ -28,11 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import fields, index as whoosh_index, qparser, query, scoring
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from knet.search.analysis import ANALYSIS_VERSION, WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
-from knet.search import ranking
+from knet.search import facets as facet_counts, ranking
+from knet.search.facets import Facets
 from knet.search.snippets import Wanted, snippet
 
 logger = logging.getLogger(__name__)
@@ -61,8 +63,11 @@ MERGE_AT_SEGMENTS = 8
 RECENT_ANSWERS = 256
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
 MAX_IDLE_SEARCHERS = 8
-#: A file in the index directory naming the analysis the index was written with.
+#: A file in the index directory naming the analysis and the fields the index was written with.
 VERSION_FILE = "ANALYSIS_VERSION"
+#: The fields of :func:`make_schema`; a change of fields, like one of analysis, needs a rebuild.
+SCHEMA_VERSION = "fields 2 (licence)"
+INDEX_VERSION = f"{ANALYSIS_VERSION}; {SCHEMA_VERSION}"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _WORD = re.compile(WORD_PATTERN)
 _WILDCARD_CHUNK = re.compile(r"\S*[*?]\S*")
@@ -78,6 +83,7 @@ def make_schema() -> fields.Schema:
         visibility=fields.ID(stored=True),
         home=fields.ID(stored=True),
         author=fields.ID(stored=True),
+        licence=fields.ID(stored=True),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=True, analyzer=tag_analyzer()),
         title=fields.TEXT(analyzer=text_analyzer(), stored=True),
         body=fields.TEXT(analyzer=text_analyzer(), stored=True),
@@ -91,11 +97,13 @@ class Viewer:
 
     ``member=False`` is someone signed in from a peer (they see network and public, not internal).
     ``home``, when given, keeps the search to the objects whose home is that node (a node's own
-    objects, without the replicas of its peers' objects that the index also holds)."""
+    objects, without the replicas of its peers' objects that the index also holds); ``not_homes``
+    leaves out the objects of those nodes (peers that answered a network search themselves)."""
 
     id: str | None = None
     member: bool = True
     home: str | None = None
+    not_homes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class SearchDocument:
     author: str = ""
     tags: tuple[str, ...] = ()
     updated: datetime | None = None
+    licence: str = ""
     #: Above 1, the document's words weigh more (an accepted answer outranks others for the same match).
     boost: float = 1.0
 
@@ -125,6 +134,9 @@ class Filters:
     tag: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    licence: str | None = None
+    #: Only the objects whose home is this node (by URL).
+    home: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,7 @@ class Hit:
     updated: datetime | None
     home: str
     score: float
+    licence: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,6 +161,10 @@ class SearchResults:
     per_page: int
     hits: list[Hit] = field(default_factory=list)
     suggestion: str | None = None
+    #: Counts of all the results by municipality, type…, when asked for.
+    facets: Facets | None = None
+    #: The names of the peered municipalities that did not answer a network search in time.
+    silent: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -187,6 +204,7 @@ class SearchIndex:
         self._hidden: dict[tuple[str | None, bool], set[int]] = {}
         self._hidden_generation = -1
         self._closed = False
+        self.facet_tables = facet_counts.Tables()
         self.recent = Recent(RECENT_ANSWERS)
 
     @contextlib.contextmanager
@@ -214,7 +232,7 @@ class SearchIndex:
         """The numbers of the documents ``viewer`` may not see, in this searcher's version of the
         index (worked out once per version and kind of viewer)."""
         generation = searcher.reader().generation()
-        key = (viewer.id, viewer.member, viewer.home)
+        key = (viewer.id, viewer.member, viewer.home, viewer.not_homes)
         with self._lock:
             if generation != self._hidden_generation or len(self._hidden) > MAX_CACHED_VIEWERS:
                 self._hidden, self._hidden_generation = {}, generation
@@ -224,6 +242,9 @@ class SearchIndex:
             if viewer.home is not None:  # the postings of the other homes, not a scan of every document
                 others = [home for home in searcher.reader().field_terms("home") if home != viewer.home]
                 hidden.update(searcher.docs_for_query(query.Or([query.Term("home", home) for home in others])))
+            if viewer.not_homes:
+                hidden.update(searcher.docs_for_query(query.Or([query.Term("home", home)
+                                                                for home in sorted(viewer.not_homes)])))
             with self._lock:
                 if generation == self._hidden_generation:
                     self._hidden[key] = hidden
@@ -292,7 +313,7 @@ class Writer:
 
     def upsert(self, doc: SearchDocument) -> None:
         """Add the document, replacing any with the same URI."""
-        self._writer.update_document(**_values(doc))
+        self._writer.update_document(**_values(doc, self._writer.schema))
 
     def delete(self, uri: str) -> None:
         self._writer.delete_by_term("uri", uri)
@@ -326,24 +347,27 @@ class BulkWriter:
             self._writer.cancel()
 
     def add(self, doc: SearchDocument) -> None:
-        self._writer.add_document(**_values(doc))
+        self._writer.add_document(**_values(doc, self._writer.schema))
 
 
-def _values(doc: SearchDocument) -> dict:
+def _values(doc: SearchDocument, schema: fields.Schema) -> dict:
+    """The document's fields, as far as the index has them (an index written before a field was
+    added serves, without it, until the rebuild it needs)."""
     if doc.visibility not in VISIBILITIES:
         raise ValueError(f"unknown visibility {doc.visibility!r}")
     values = {"uri": doc.uri, "type": doc.type, "language": doc.language, "visibility": doc.visibility,
               "home": doc.home, "author": doc.author, "title": doc.title, "body": doc.body,
+              "licence": doc.licence,
               "tags": ",".join(tag.replace(",", " ").strip() for tag in doc.tags)}
     if doc.updated is not None:
         values["updated"] = doc.updated
     if doc.boost != 1.0:
         values["_boost"] = doc.boost
-    return {name: value for name, value in values.items() if value != ""}
+    return {name: value for name, value in values.items() if value != "" and (name in schema or name == "_boost")}
 
 
 def analysis_version(path: Path) -> str | None:
-    """The analysis the index in ``path`` was written with (None: an index older than the marker)."""
+    """The analysis and fields the index in ``path`` was written with (None: an index older than the marker)."""
     try:
         return (path / VERSION_FILE).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -351,9 +375,9 @@ def analysis_version(path: Path) -> str | None:
 
 
 def outdated(path: Path) -> bool:
-    """Whether the index in ``path`` got its terms from other analysis rules than this code's
-    (a query's terms would not match them: it needs a rebuild)."""
-    return analysis_version(path) != ANALYSIS_VERSION
+    """Whether the index in ``path`` got its terms from other analysis rules than this code's, or
+    has other fields (a query's terms would not match them: it needs a rebuild)."""
+    return analysis_version(path) != INDEX_VERSION
 
 
 def open_or_create(path: str | Path) -> SearchIndex:
@@ -365,7 +389,7 @@ def open_or_create(path: str | Path) -> SearchIndex:
     else:
         logger.info("creating a search index in %s", path)
         ix = whoosh_index.create_in(str(path), make_schema())
-        (path / VERSION_FILE).write_text(ANALYSIS_VERSION + "\n", encoding="utf-8")
+        (path / VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
     return SearchIndex(ix, path)
 
 
@@ -402,6 +426,10 @@ def _filters_query(filters: Filters) -> list[query.Query]:
         parts.append(query.Term("tags", fold(filters.tag.strip())))
     if filters.since or filters.until:
         parts.append(query.DateRange("updated", filters.since, filters.until))
+    if filters.licence:
+        parts.append(query.Term("licence", filters.licence))
+    if filters.home:
+        parts.append(query.Term("home", filters.home))
     return parts
 
 
@@ -505,9 +533,10 @@ def parse(schema: fields.Schema, text: str) -> query.Query:
 
 
 def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1, per_page: int = 10,
-           filters: Filters | None = None, suggest: bool = True) -> SearchResults:
+           filters: Filters | None = None, suggest: bool = True, facets: bool = False) -> SearchResults:
     """Search as ``viewer``: the page of hits, the total they may see, and perhaps a suggestion
-    (``suggest=False``: none, as for autocompletion while someone types).
+    (``suggest=False``: none, as for autocompletion while someone types); ``facets``: with the
+    counts of all the results by municipality, type, language, tag, licence and age.
 
     The answers to recent searches are kept until the index changes: a query many people send
     (or one person pages back to) is answered once."""
@@ -516,19 +545,21 @@ def search(index: SearchIndex, query_text: str, *, viewer: Viewer, page: int = 1
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     filters = filters or Filters()
     with index.searching() as searcher:
-        key = (searcher.reader().generation(), viewer, text, page, per_page, filters, suggest)
+        key = (searcher.reader().generation(), viewer, text, page, per_page, filters, suggest, facets)
         found = index.recent.get(key)
         if found is None:
-            found = _search(searcher, index.hidden_from(searcher, viewer), text, page, per_page, filters, suggest)
+            found = _search(searcher, index.hidden_from(searcher, viewer), text, page, per_page, filters, suggest,
+                            index.facet_tables if facets else None)
             index.recent.put(key, found)
     return found
 
 
 def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, filters: Filters,
-            suggest: bool) -> SearchResults:
+            suggest: bool, facet_tables: facet_counts.Tables | None) -> SearchResults:
     user_query = parse(searcher.schema, text)
     if user_query is query.NullQuery:
-        return SearchResults(query=text, total=0, page=page, per_page=per_page)
+        return SearchResults(query=text, total=0, page=page, per_page=per_page,
+                             facets=Facets() if facet_tables else None)
     # Filters score nothing: they decide which documents count, not their order.
     narrowed = _filters_query(filters)
     if narrowed:
@@ -539,14 +570,32 @@ def _search(searcher, hidden: set[int], text: str, page: int, per_page: int, fil
         total = ranked.total
         hits = [_hit(searcher.stored_fields(number), score, wanted)
                 for score, number in ranked.top[(page - 1) * per_page:]]
+        matched = ranked.matched
     else:  # phrases, prefixes, filters: Whoosh
         results = searcher.search(user_query, limit=page * per_page, mask=hidden)
         total = len(results)  # Whoosh runs the query again, unscored, to count
         hits = [_hit(hit.fields(), hit.score, wanted) for hit in results[(page - 1) * per_page:page * per_page]]
+        matched = None
+    found_facets = None
+    if facet_tables is not None:
+        if matched is None:
+            matched = _matched(searcher, user_query, hidden)
+        found_facets = facet_tables.of(searcher).count(searcher, matched)
     # A query that finds something is spelt well enough; "did you mean" is for one that finds nothing.
     few = total < SUGGEST_BELOW
     suggestion = _suggestion(searcher, text, hidden, narrowed) if suggest and few else None
-    return SearchResults(query=text, total=total, page=page, per_page=per_page, hits=hits, suggestion=suggestion)
+    return SearchResults(query=text, total=total, page=page, per_page=per_page, hits=hits, suggestion=suggestion,
+                         facets=found_facets)
+
+
+def _matched(searcher, q: query.Query, hidden: set[int]) -> np.ndarray:
+    """By document number: whether it matches the query and the viewer may see it."""
+    matched = np.zeros(searcher.reader().doc_count_all(), dtype=bool)
+    numbers = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
+    matched[numbers] = True
+    if hidden:
+        matched[np.fromiter(hidden, dtype=np.int64, count=len(hidden))] = False
+    return matched
 
 
 def _wanted(q: query.Query) -> Wanted:
@@ -574,7 +623,8 @@ def _hit(stored: dict, score: float | None, wanted: Wanted) -> Hit:
     return Hit(uri=stored["uri"], type=stored.get("type", ""), title=stored.get("title", ""),
                snippet=snippet(stored.get("body", ""), wanted), language=stored.get("language", ""),
                tags=[tag for tag in stored.get("tags", "").split(",") if tag],
-               updated=stored.get("updated"), home=stored.get("home", ""), score=score or 0.0)
+               updated=stored.get("updated"), home=stored.get("home", ""), score=score or 0.0,
+               licence=stored.get("licence", ""))
 
 
 def _suggestion(searcher, text: str, hidden: set[int], narrowed: list[query.Query]) -> str | None:

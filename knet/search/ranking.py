@@ -34,6 +34,7 @@ _LENGTH_OF_BYTE = np.array([byte_to_length(code) for code in range(256)], dtype=
 class Ranked:
     total: int
     top: list[tuple[float, int]]  #: (score, document number), best first
+    matched: np.ndarray  #: by document number: whether it is a result (the viewer may see it)
 
 
 class _Postings:
@@ -91,7 +92,7 @@ def rank(searcher, q: query.Query, hidden: set[int], limit: int) -> Ranked | Non
         threshold = scores[candidates[best]].min()
         candidates = candidates[scores[candidates] >= threshold]
     order = np.lexsort((candidates, -scores[candidates]))[:limit]
-    return Ranked(total, [(float(scores[candidates[i]]), int(candidates[i])) for i in order])
+    return Ranked(total, [(float(scores[candidates[i]]), int(candidates[i])) for i in order], valid)
 
 
 def _supported(q: query.Query) -> bool:

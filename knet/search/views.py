@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
-from knet.config import LANGUAGES
+from knet.config import LANGUAGES, LICENCES
 from knet.errors import Invalid
 from knet.search.analysis import STOP_WORDS, fold
+from knet.search.facets import OLDER, age_range
 from knet.search.index import Filters, Hit, SearchResults, Viewer, clean, search
 from knet.search import indexing
 from knet.search.indexing import node_index
+from knet.search.network import DEPTH, network_search
 
 bp = Blueprint("search", __name__)
 
@@ -34,6 +36,11 @@ TYPE_LABELS = {
 TYPE_ICONS = {"page": "▤", "question": "?", "answer": "✓", "course": "▶", "lesson": "◆", "person": "●",
               "community": "◎"}
 LANGUAGE_LABELS = {"el": _l("Greek"), "en": _l("English")}
+LICENCE_LABELS = {"CC-BY-4.0": "CC BY 4.0", "CC0-1.0": "CC0 1.0", "all-rights-reserved": _l("All rights reserved")}
+#: The age brackets of the "updated" facet.
+AGE_LABELS = {"week": _l("In the past week"), "month": _l("In the past month"), "year": _l("In the past year"),
+              OLDER: _l("More than a year ago")}
+MAX_HOME_CHARS = 200
 #: Deepest results page the web page shows; nobody reads further, and deep pages cost the most.
 MAX_PAGE = 1000
 MAX_TAG_CHARS = 100
@@ -58,14 +65,33 @@ def viewer_of(actor) -> Viewer:
 SCOPES = ("local", "network")
 
 
-def scoped(viewer: Viewer, args) -> Viewer:
-    """The viewer kept to this node's own objects (?scope=local, the default) or not (?scope=network:
-    the replicas of peers' objects too); Invalid for another scope."""
+def scope_of(args) -> str:
+    """?scope=local (the default: this node's own objects) or network (those of every peer too);
+    Invalid for another scope."""
     scope = args.get("scope", "") or "local"
     if scope not in SCOPES:
         raise Invalid(_l("“scope” must be “local” (this municipality's objects) or “network” (those of every "
                          "peered municipality too), not “%(scope)s”.", scope=scope[:40]), field="scope")
-    return replace(viewer, home=current_app.config["KNET"]["url"] if scope == "local" else None)
+    return scope
+
+
+def scoped(viewer: Viewer, args) -> Viewer:
+    """The viewer kept to this node's own objects (?scope=local) or not (?scope=network: the replicas of
+    peers' objects too, as this node's index holds them)."""
+    return replace(viewer, home=current_app.config["KNET"]["url"] if scope_of(args) == "local" else None)
+
+
+def find(text: str, viewer: Viewer, scope: str, page: int, per_page: int, filters: Filters) -> SearchResults:
+    """A page of results with their facets: this node's own objects (scope "local"), or the merged
+    network search of this node and its peers ("network"), which reaches DEPTH results."""
+    if scope == "local":
+        return search(node_index(), text, viewer=replace(viewer, home=current_app.config["KNET"]["url"]),
+                      page=page, per_page=per_page, filters=filters, facets=True)
+    if (page - 1) * per_page >= DEPTH:
+        raise Invalid(_l("A search of every municipality shows its first %(depth)d results; narrow it with "
+                         "more words or filters instead of going further.", depth=DEPTH), field="page")
+    return network_search(node_index(), text, viewer=replace(viewer, home=None), page=page, per_page=per_page,
+                          filters=filters)
 
 
 def filters_from(args) -> Filters:
@@ -78,10 +104,13 @@ def filters_from(args) -> Filters:
 def _choices(args) -> Filters:
     kind = args.get("type", "")
     language = args.get("lang", "")
+    licence = args.get("licence", "")
     tag = clean(args.get("tag", ""))[:MAX_TAG_CHARS]
+    home = args.get("home", "").strip()
     return Filters(type=kind if kind in TYPE_LABELS else None,
                    language=language if language in LANGUAGES else None,
-                   tag=tag or None)
+                   tag=tag or None, licence=licence if licence in LICENCES else None,
+                   home=home if home.startswith(("https://", "http://")) and len(home) <= MAX_HOME_CHARS else None)
 
 
 def date_range(args) -> tuple[datetime | None, datetime | None]:
@@ -123,8 +152,15 @@ def home_of(hit: Hit) -> str | None:
     """The name of the node a result comes from, when it is not this one."""
     if not hit.home or hit.home == current_app.config["KNET"]["url"]:
         return None
+    return home_name(hit.home)
+
+
+def home_name(url: str) -> str:
+    """A node's name, by its URL: this node's, a peer's, or the URL's host when it is neither."""
+    if url == current_app.config["KNET"]["url"]:
+        return current_app.config["KNET"]["name"]
     foreign = current_app.extensions.get(FOREIGN)
-    return (foreign[1](hit.home) if foreign else None) or hit.home.split("://", 1)[-1]
+    return (foreign[1](url) if foreign else None) or url.split("://", 1)[-1]
 
 
 def link_of(hit: Hit) -> str:
@@ -178,16 +214,19 @@ def results():
     except Invalid as exc:
         # The page again, with the words and choices kept and the message in place of results.
         filters, date_error = _choices(request.args), exc
+    network = request.args.get("scope") == "network"
+    page = _page_number(request.args.get("page"))
+    if network:
+        page = min(page, -(-DEPTH // per_page))
     if date_error:
         found = SearchResults(query=clean(text), total=0, page=1, per_page=per_page)
     else:
-        found = search(node_index(), text, viewer=scoped(current_viewer(), request.args),
-                       page=_page_number(request.args.get("page")),
-                       per_page=per_page, filters=filters)
-    # The filters that apply, for links that keep them (pagination, "did you mean", tags).
-    network = request.args.get("scope") == "network"
+        found = find(text, current_viewer(), "network" if network else "local", page, per_page, filters)
+    # The filters that apply, for links that keep them (pagination, "did you mean", tags, facets).
     kept = {name: value for name, value in (("type", filters.type), ("lang", filters.language),
-                                            ("tag", filters.tag), ("since", _iso_day(filters.since)),
+                                            ("tag", filters.tag), ("licence", filters.licence),
+                                            ("home", filters.home if network else None),
+                                            ("since", _iso_day(filters.since)),
                                             ("until", _iso_day(filters.until)),
                                             ("scope", "network" if network else None)) if value}
     # What the date fields show: the days that apply, or what was typed when it was not a date.
@@ -195,9 +234,58 @@ def results():
     html = render_template("search/results.html", results=found, filters=filters, kept=kept, days=days,
                            date_error=date_error, date_labels=DATE_LABELS, type_labels=TYPE_LABELS,
                            type_icons=TYPE_ICONS, language_labels=LANGUAGE_LABELS, link_of=link_of, home_of=home_of,
-                           network=network,
+                           network=network, facet_groups=facet_groups(found, kept, network),
+                           shown_total=min(found.total, DEPTH) if network else found.total,
                            empty_query=not found.query, rebuilding=indexing.rebuilding())
     return html, 400 if date_error else 200
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    label: str
+    count: int
+    #: The query arguments of the search narrowed to this value (or widened again, when it is chosen).
+    args: dict
+    chosen: bool
+
+
+def facet_groups(found: SearchResults, kept: dict, network: bool) -> list[tuple[str, list[FacetLink]]]:
+    """The search page's facets: (heading, links) for each facet that has values, in a fixed order."""
+    if found.facets is None:
+        return []
+    today = datetime.now(timezone.utc).date()
+    base = {"q": found.query, **kept}
+    groups = []
+    for name, heading, argument, label in (
+            ("home", _("Municipality"), "home", home_name),
+            ("type", _("Type"), "type", lambda value: TYPE_LABELS.get(value, value)),
+            ("language", _("Language"), "lang", lambda value: LANGUAGE_LABELS.get(value, value)),
+            ("tag", _("Tag"), "tag", str),
+            ("licence", _("Licence"), "licence", lambda value: LICENCE_LABELS.get(value, value))):
+        if name == "home" and not network:
+            continue
+        links = [FacetLink(str(label(count.value)), count.count,
+                           _toggled(base, argument, count.value), kept.get(argument) == count.value)
+                 for count in found.facets.get(name) if name != "licence" or count.value in LICENCE_LABELS]
+        if links:
+            groups.append((heading, links))
+    ages = []
+    for count in found.facets.get("updated"):
+        since, until = age_range(count.value, today)
+        undated = {key: value for key, value in base.items() if key not in DATE_LABELS}
+        args = {**undated, **{key: day.isoformat() for key, day in (("since", since), ("until", until)) if day}}
+        chosen = all(kept.get(key) == args.get(key) for key in DATE_LABELS)
+        ages.append(FacetLink(str(AGE_LABELS[count.value]), count.count, undated if chosen else args, chosen))
+    if ages:
+        groups.append((_("Updated"), ages))
+    return groups
+
+
+def _toggled(base: dict, argument: str, value: str) -> dict:
+    """The arguments with this value chosen, or without it when it is the one chosen already."""
+    if base.get(argument) == value:
+        return {key: kept for key, kept in base.items() if key != argument}
+    return {**base, argument: value}
 
 
 def _iso_day(moment: datetime | None) -> str | None:

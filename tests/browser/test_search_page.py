@@ -36,6 +36,8 @@ def test_search_pages_have_no_axe_violations_and_fit_a_phone(language, browser, 
             ("results", "/search?q=προμήθειες"),
             ("results, page 2", "/search?q=προμήθειες&page=2"),
             ("filtered", "/search?q=procurement&lang=en&tag=procurement&type=page"),
+            ("a facet chosen", "/search?q=προμήθειες&licence=CC-BY-4.0&tag=ΚΕΠ"),
+            ("every municipality (no peers)", "/search?q=προμήθειες&scope=network"),
             ("did you mean", "/search?q=προμηθιες"),
             ("no results", "/search?q=ζαχαροπλαστική"),
             ("empty query", "/search"),
@@ -84,3 +86,17 @@ def test_filters_form_works_without_javascript(browser, live_server, indexed):
         assert page.locator(".search-results h2").all_inner_texts() == ["Procurement rules"]
     finally:
         context.close()
+
+
+def test_a_facet_narrows_the_results_by_keyboard_and_widens_them_again(page, live_server, indexed):
+    page.goto(live_server("/search?q=προμήθειες OR procurement"))
+    everything = page.locator(".search-results > li").count()
+    tab_to(page, ".facets a[href*='lang=en']")
+    activate(page)
+    assert "lang=en" in page.url
+    assert page.locator(".search-results h2").all_inner_texts() == ["Procurement rules"]
+    chosen = page.locator(".facets a[aria-current=true]")
+    assert chosen.count() == 1 and "lang=en" not in chosen.get_attribute("href")
+    tab_to(page, ".facets a[aria-current=true]")
+    activate(page)  # the chosen value, followed again, is removed
+    assert "lang=en" not in page.url and page.locator(".search-results > li").count() == everything

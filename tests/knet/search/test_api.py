@@ -11,7 +11,7 @@ from knet.search import SearchDocument, Viewer
 from knet.search.api import set_api_viewer
 from knet.search.indexing import node_index
 
-FIELDS = ["uri", "type", "title", "snippet", "language", "tags", "updated", "home", "score"]
+FIELDS = ["uri", "type", "title", "snippet", "language", "tags", "licence", "updated", "home", "score"]
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_search_returns_the_documented_shape(client, pages, app):
     response = client.get("/api/v1/search", query_string={"q": "ΠΡΟΜΗΘΕΙΑ"})
     assert response.status_code == 200 and response.mimetype == "application/json"
     body = response.json
-    assert list(body) == ["query", "total", "page", "results", "suggestion"]
+    assert list(body) == ["query", "total", "page", "results", "suggestion", "facets", "silent"]
     assert body["query"] == "ΠΡΟΜΗΘΕΙΑ" and body["total"] == 1 and body["page"] == 1
     assert body["suggestion"] is None
     [result] = body["results"]
@@ -43,6 +43,13 @@ def test_search_returns_the_documented_shape(client, pages, app):
     assert "<mark" in result["snippet"]
     assert datetime.fromisoformat(result["updated"]).utcoffset() is not None
     assert isinstance(result["score"], float) and result["score"] > 0
+    assert result["licence"] == "CC-BY-4.0"
+    # This node's search has no peers to wait for; its facets count the one result.
+    assert body["silent"] == []
+    assert body["facets"]["type"] == [{"value": "page", "count": 1}]
+    assert body["facets"]["language"] == [{"value": "el", "count": 1}]
+    assert body["facets"]["licence"] == [{"value": "CC-BY-4.0", "count": 1}]
+    assert body["facets"]["updated"][0] == {"value": "week", "count": 1}
 
 
 def test_api_search_sees_what_the_token_owner_may_see(client, pages, make_token):
@@ -54,7 +61,7 @@ def test_api_search_sees_what_the_token_owner_may_see(client, pages, make_token)
                                                            "Σημειώσεις"]
     assert client.get("/api/v1/search?q=προμήθειες", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/api/v1/search?q=σημειώσεις").json == {
-        "query": "σημειώσεις", "total": 0, "page": 1, "results": [], "suggestion": None}
+        "query": "σημειώσεις", "total": 0, "page": 1, "results": [], "suggestion": None, "facets": {}, "silent": []}
 
 
 def test_a_registered_viewer_loader_widens_the_scope(client, pages, app):
@@ -99,7 +106,8 @@ def test_search_is_described_in_openapi(client):
     spec = client.get("/api/v1/openapi.json").json
     operation = spec["paths"]["/search"]["get"]
     parameters = {p["name"]: p for p in operation["parameters"]}
-    assert set(parameters) == {"q", "type", "lang", "tag", "since", "until", "scope", "page", "per_page"}
+    assert set(parameters) == {"q", "type", "lang", "tag", "licence", "home", "since", "until", "scope", "page",
+                               "per_page"}
     assert parameters["scope"]["schema"]["enum"] == ["local", "network"]
     for name in ("since", "until"):
         assert parameters[name]["schema"]["format"] == "date" and "UTC" in parameters[name]["description"]

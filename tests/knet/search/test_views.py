@@ -284,8 +284,8 @@ def test_a_result_from_elsewhere_never_links_to_a_script(app):
     with app.test_request_context():
         assert link_of(hit("javascript:alert(1)")) == "#"
         assert link_of(hit(" JAVASCRIPT:alert(1)")) == "#"
-        # Another node's object leads to this node's copy of it.
-        assert link_of(hit("https://other.example/pages/3")) == "/network/object?uri=https://other.example/pages/3"
+        # Another node's object this node keeps no copy of (a live answer from a peer) leads to its home.
+        assert link_of(hit("https://other.example/pages/3")) == "https://other.example/pages/3"
 
 
 @pytest.mark.parametrize("query", ["", "   ", "*", '"', "\x00", "-", "δ" * 3000, "προμηθ*", '"προμήθειες"'])

@@ -1,0 +1,69 @@
+"""A circuit breaker per peer for live searches: a peer that failed to answer is left out for a while,
+longer after each failure in a row, then asked again by one search (a probe) while the others still
+leave it out; an answer closes the circuit.
+
+Each process keeps its own breakers: they spare this process's searches the wait, and a peer that
+recovers is probed again within minutes by each.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: Seconds a peer is left out after its first failure; doubled after each further one, up to CAP.
+BASE = 5.0
+CAP = 300.0
+
+
+@dataclass
+class _State:
+    failures: int = 0
+    open_until: float = 0.0
+    probing: bool = False
+
+
+class Breakers:
+    """The circuit of each peer (by URL), thread-safe."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._states: dict[str, _State] = {}
+        self._lock = threading.Lock()
+
+    def allows(self, peer: str) -> bool:
+        """Whether to ask this peer now: yes while its circuit is closed; once it is open, no until the
+        wait is over, and then yes for one probe at a time."""
+        with self._lock:
+            state = self._states.get(peer)
+            if state is None or state.failures == 0:
+                return True
+            if state.probing or self._clock() < state.open_until:
+                return False
+            state.probing = True
+            return True
+
+    def succeeded(self, peer: str) -> None:
+        with self._lock:
+            self._states.pop(peer, None)
+
+    def failed(self, peer: str) -> None:
+        with self._lock:
+            state = self._states.setdefault(peer, _State())
+            state.failures += 1
+            state.probing = False
+            state.open_until = self._clock() + min(BASE * 2 ** (state.failures - 1), CAP)
+
+    def abandoned(self, peer: str) -> None:
+        """A probe that never went out (this node was too busy): the next search may probe instead."""
+        with self._lock:
+            state = self._states.get(peer)
+            if state is not None:
+                state.probing = False
+
+    def waiting(self, peer: str) -> float:
+        """Seconds until the peer is asked again (0 when its circuit is closed or a probe may go)."""
+        with self._lock:
+            state = self._states.get(peer)
+            return max(0.0, state.open_until - self._clock()) if state and state.failures else 0.0
