@@ -192,10 +192,14 @@ def test_opensearch_description(client, app):
     short_name = root.find("os:ShortName", ns).text
     assert short_name == app.config["KNET"]["name"][:16] and len(short_name) <= 16
     assert app.config["KNET"]["name"] in root.find("os:Description", ns).text
-    urls = {url.get("type"): url.get("template") for url in root.findall("os:Url", ns)}
     base = app.config["KNET"]["url"].rstrip("/")
-    assert urls["text/html"] == f"{base}/search?q={{searchTerms}}"
-    assert urls["application/json"] == f"{base}/api/v1/search?q={{searchTerms}}"
+    urls = {(url.get("type"), url.get("rel", "results")): url.get("template") for url in root.findall("os:Url", ns)}
+    assert urls["text/html", "results"] == f"{base}/search?q={{searchTerms}}"
+    assert urls["application/json", "results"] == f"{base}/api/v1/search?q={{searchTerms}}"
+    # Both scopes: the network search under a rel of its own.
+    network = f"{base}/opensearch.xml#network"
+    assert urls["text/html", network] == f"{base}/search?q={{searchTerms}}&scope=network"
+    assert urls["application/json", network] == f"{base}/api/v1/search?q={{searchTerms}}&scope=network"
 
 
 def test_a_lost_index_is_rebuilt_in_the_background_and_the_page_says_so(app, client, pages):
