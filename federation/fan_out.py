@@ -44,29 +44,31 @@ class PeerSearch:
             return Replies([])
         ring = keys.load(Path(current_app.instance_path))
         own, seconds = peers.own_url(), max(0.1, deadline - time.monotonic())
-        asked: dict[Future, tuple[Peer, threading.Event]] = {}
+        asked: dict[Future, tuple[Peer, int, threading.Event]] = {}
         silent = []
         for peer in targets:
-            if not self.breakers.allows(peer.url):
+            generation = self.breakers.allows(peer.url)
+            if generation is None:
                 silent.append(peer.name)
                 continue
             started = threading.Event()
-            asked[self._threads().submit(_ask, peer.url, question, ring, own, seconds, started)] = (peer, started)
+            future = self._threads().submit(_ask, peer.url, question, ring, own, seconds, started)
+            asked[future] = (peer, generation, started)
         done, _ = wait(asked, timeout=max(0.0, deadline - time.monotonic()))
         answers = []
-        for future, (peer, started) in asked.items():
+        for future, (peer, generation, started) in asked.items():
             if future in done and future.exception() is None:
                 answers.append(future.result())
-                self.breakers.succeeded(peer.url)
+                self.breakers.succeeded(peer.url, generation)
                 continue
             if future in done:
                 logger.info("Peer %s gave no search answer: %s", peer.url, future.exception())
-                self.breakers.failed(peer.url)
+                self.breakers.failed(peer.url, generation)
             elif future.cancel() or not started.is_set():
-                self.breakers.abandoned(peer.url)  # never sent: this node was too busy, not the peer
+                self.breakers.abandoned(peer.url, generation)  # never sent: this node was too busy, not the peer
             else:
                 logger.info("Peer %s did not answer a search within the deadline", peer.url)
-                self.breakers.failed(peer.url)
+                self.breakers.failed(peer.url, generation)
             silent.append(peer.name)
         return Replies(answers, silent)
 

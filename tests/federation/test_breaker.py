@@ -19,34 +19,50 @@ class Clock:
 def test_a_failing_peer_is_left_out_longer_each_time_and_probed_once():
     clock = Clock()
     breakers = Breakers(clock)
-    assert breakers.allows(PEER)
-    breakers.failed(PEER)
-    assert not breakers.allows(PEER) and breakers.waiting(PEER) == 5.0
+    sent = breakers.allows(PEER)
+    assert sent is not None
+    breakers.failed(PEER, sent)
+    assert breakers.allows(PEER) is None and breakers.waiting(PEER) == 5.0
     clock.now += 5.0
-    assert breakers.allows(PEER)  # the probe
-    assert not breakers.allows(PEER)  # others wait for the probe's outcome
-    breakers.failed(PEER)
+    probe = breakers.allows(PEER)
+    assert probe is not None
+    assert breakers.allows(PEER) is None  # others wait for the probe's outcome
+    breakers.failed(PEER, probe)
     assert breakers.waiting(PEER) == 10.0
     clock.now += 10.0
-    assert breakers.allows(PEER)
-    breakers.succeeded(PEER)
-    assert breakers.allows(PEER) and breakers.allows(PEER) and breakers.waiting(PEER) == 0.0
+    probe = breakers.allows(PEER)
+    breakers.succeeded(PEER, probe)
+    assert breakers.allows(PEER) is not None and breakers.allows(PEER) is not None
+    assert breakers.waiting(PEER) == 0.0
+
+
+def test_searches_that_fail_together_count_as_one_failure():
+    clock = Clock()
+    breakers = Breakers(clock)
+    waiting = [breakers.allows(PEER) for _ in range(8)]  # eight searches asked it before it failed
+    for generation in waiting:
+        breakers.failed(PEER, generation)
+    assert breakers.waiting(PEER) == 5.0
+    # A late success of a request sent before the failure closes the circuit: the peer is back.
+    breakers.succeeded(PEER, waiting[0])
+    assert breakers.allows(PEER) is not None
 
 
 def test_the_wait_is_capped_and_other_peers_are_not_affected():
     clock = Clock()
     breakers = Breakers(clock)
     for _ in range(20):
-        breakers.failed(PEER)
+        clock.now += CAP
+        breakers.failed(PEER, breakers.allows(PEER))
     assert breakers.waiting(PEER) == CAP
-    assert breakers.allows("http://127.0.0.1:5002")
+    assert breakers.allows("http://127.0.0.1:5002") is not None
 
 
 def test_a_probe_that_never_went_out_lets_the_next_search_probe():
     clock = Clock()
     breakers = Breakers(clock)
-    breakers.failed(PEER)
+    breakers.failed(PEER, breakers.allows(PEER))
     clock.now += 5.0
-    assert breakers.allows(PEER)
-    breakers.abandoned(PEER)
-    assert breakers.allows(PEER)
+    probe = breakers.allows(PEER)
+    breakers.abandoned(PEER, probe)
+    assert breakers.allows(PEER) is not None
