@@ -57,9 +57,11 @@ def current_viewer() -> Viewer:
 
 
 def viewer_of(actor) -> Viewer:
-    """A search of this node's own objects by `actor` (a member, or None for anonymous); see `scoped`
-    for searches that take in peers' objects too."""
-    return Viewer(str(actor.id) if actor is not None else None, home=current_app.config["KNET"]["url"])
+    """A search of this node's own objects by `actor` (a member or a visitor from a peer, who sees no
+    internal objects; or None for anonymous); see `scoped` for searches that take in peers' objects too."""
+    if actor is None:
+        return Viewer(None, home=current_app.config["KNET"]["url"])
+    return Viewer(str(actor.id), member=not getattr(actor, "is_visitor", False), home=current_app.config["KNET"]["url"])
 
 
 SCOPES = ("local", "network")
