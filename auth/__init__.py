@@ -5,7 +5,8 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from auth import admin_routes, api, digest, directory, notification_routes, people_routes, routes
+from auth import (admin_routes, api, digest, directory, notification_routes, peer_signin_routes, people_routes,
+                  provider_routes, routes, upstream_routes)
 from auth.cli import user
 from auth.ldap_cli import ldap
 from auth.mail_cli import mail
@@ -54,6 +55,9 @@ def init_app(app: Flask) -> None:
     add_openapi(app, api.PATHS, api.SCHEMAS)
     people_routes.init_app(app)
     notification_routes.init_app(app)
+    provider_routes.init_app(app)
+    peer_signin_routes.init_app(app)
+    upstream_routes.init_app(app)
     digest.init_app(app)
     # API searches see what the token's owner may see.
     set_api_viewer(app, _api_search_viewer)

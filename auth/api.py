@@ -19,7 +19,7 @@ def person_json(user: User) -> dict:
         "email": user.email,
         "roles": list(user.roles),
         "department": user.department.name if user.department else None,
-        "home": current_app.config["KNET"]["url"],
+        "home": user.home_issuer or current_app.config["KNET"]["url"],
     }
 
 

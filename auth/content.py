@@ -52,7 +52,7 @@ def person_uri(user: User) -> str:
 
 def search_document(user_id: int) -> SearchDocument | None:
     user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.is_visitor:  # a visitor's profile is their home node's
         return None
     department = _department(user)
     skills = [skill.name for skill in user.skills]
@@ -80,7 +80,7 @@ def document(user_id: int) -> dict | None:
     """A profile as peers receive it, for those who chose `network`: what its page shows the staff of another
     node, never the e-mail address, phone, roles or anything about the account."""
     user = db.session.get(User, user_id)
-    if user is None or not user.active or user.profile_visibility not in SHAREABLE:
+    if user is None or not user.active or user.is_visitor or user.profile_visibility not in SHAREABLE:
         return None
     summary = ", ".join(part for part in (user.title, _department(user)) if part)
     return content.document(

@@ -4,17 +4,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, select
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from knet.db import db, utcnow
 
 #: What a person may do. Everyone who signs in is a reader; an administrator may do everything.
 ROLES = ("reader", "editor", "trainer", "moderator", "admin")
+#: The only role of staff of a peer municipality signed in here through their home node: a reader who
+#: sees network and public objects, not internal ones, and never administers.
+VISITOR = "visitor"
 TOKEN_SCOPES = ("read", "write")
 #: Who may see a profile: staff of this node, or also staff of peer municipalities.
 PROFILE_VISIBILITIES = ("internal", "network")
-SOURCES = ("local", "directory")
+#: "peer": a visitor, who signed in through their home node (a peer municipality).
+SOURCES = ("local", "directory", "peer")
 #: How often a person wants their unread notifications by e-mail (when the node has [mail] set up).
 DIGESTS = ("off", "daily", "weekly")
 
@@ -27,6 +31,8 @@ user_skills = Table(
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    #: A visitor is known by their home node and their subject there, never by a name or an e-mail.
+    __table_args__ = (UniqueConstraint("home_issuer", "home_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Sign-in name; unique on this node.
@@ -61,6 +67,11 @@ class User(UserMixin, db.Model):
     digest: Mapped[str] = mapped_column(String(10), default="daily")
     #: When the last e-mail digest was sent to the person (None: never).
     last_digest_at: Mapped[datetime | None]
+    #: For a visitor: the URL of their home node (the issuer of their ID token), their subject there, and
+    #: their municipality's name as it said at their last sign-in. None for this node's own staff.
+    home_issuer: Mapped[str | None] = mapped_column(String(300))
+    home_subject: Mapped[str | None] = mapped_column(String(200))
+    home_municipality: Mapped[str] = mapped_column(String(200), default="")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
     department: Mapped[Department | None] = relationship(back_populates="people")
@@ -68,13 +79,23 @@ class User(UserMixin, db.Model):
     photo: Mapped[ProfilePhoto | None] = relationship(cascade="all, delete-orphan", lazy="select")
 
     @property
+    def is_visitor(self) -> bool:
+        """Whether the person is staff of a peer municipality, signed in through their home node."""
+        return self.home_issuer is not None
+
+    @property
     def roles(self) -> tuple[str, ...]:
-        """Every role the person has, reader first, in the order of ROLES."""
+        """Every role the person has, reader first, in the order of ROLES (a visitor's is "visitor")."""
+        if self.is_visitor:
+            return (VISITOR,)
         granted = set(self.granted_roles.split())
         return tuple(role for role in ROLES if role == "reader" or role in granted)
 
     def has_role(self, role: str) -> bool:
-        """Whether the person may act in this role (an administrator may act in every role)."""
+        """Whether the person may act in this role (an administrator may act in every role; a visitor reads,
+        asks, answers and learns as a reader does, and never has another role, whatever was granted)."""
+        if self.is_visitor:
+            return role in ("reader", VISITOR)
         granted = self.granted_roles.split()
         return role == "reader" or role in granted or "admin" in granted
 
@@ -88,7 +109,10 @@ class User(UserMixin, db.Model):
 
     @property
     def name(self) -> str:
-        return self.display_name or self.username
+        """How the person is named on pages: a visitor with their municipality, wherever the name appears
+        («Μαρία Παπαδοπούλου (Δήμος Αθηναίων)»)."""
+        own = self.display_name or self.username
+        return f"{own} ({self.home_municipality})" if self.is_visitor and self.home_municipality else own
 
     @classmethod
     def by_username(cls, username: str) -> User | None:
@@ -210,3 +234,58 @@ class GroupMembership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     #: The group's DN in one spelling (auth.ldap.normal_dn).
     dn: Mapped[str] = mapped_column(String(1000), primary_key=True, index=True)
+
+
+class AuthorizationCode(db.Model):
+    """A code this node's provider gave a peer, to exchange once, within CODE_SECONDS, for an ID token of
+    the person who signed in (auth/provider.py)."""
+
+    __tablename__ = "oauth_codes"
+    __table_args__ = (Index("ix_oauth_codes_client_nonce", "client_id", "nonce"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the code; the code itself is never stored.
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The peer's URL (its client_id).
+    client_id: Mapped[str] = mapped_column(String(300))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(100))
+    nonce: Mapped[str] = mapped_column(String(200))
+    #: PKCE: the challenge and its method (always S256).
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    #: When the peer exchanged it (a second exchange is refused).
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Consent(db.Model):
+    """A person agreed that a peer may learn their name, job title and municipality when they sign in there."""
+
+    __tablename__ = "oauth_consents"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    #: The peer's URL (its client_id).
+    client_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PeerSignIn(db.Model):
+    """A sign-in at a peer this node started for a visitor, kept on the server (not in the browser's
+    session) under its `state` until the peer sends the person back (auth/peer_signin.py)."""
+
+    __tablename__ = "peer_sign_ins"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The peer the flow was started with: the only issuer whose answer is accepted.
+    issuer: Mapped[str] = mapped_column(String(300))
+    #: PKCE's secret half; only its S256 hash went to the peer.
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(64))
+    #: Where to go once signed in: a path on this node.
+    next: Mapped[str] = mapped_column(String(500), default="/")
+    expires_at: Mapped[datetime] = mapped_column(index=True)

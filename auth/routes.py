@@ -7,8 +7,10 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from auth import audit
+from auth import audit, upstream
 from auth.forms import SignInForm
+from auth.models import User
+from auth.sign_on import active_peers
 from auth.signin import Attempt, TooManyAttempts, sign_in as check_sign_in
 from knet.db import db
 from knet.errors import KnetError
@@ -38,17 +40,15 @@ def sign_in():
             error, status = exc.message, exc.status
             retry_after = exc.extra.get("retry_after") if isinstance(exc, TooManyAttempts) else None
         else:
-            # A new session for the signed-in person: nothing from before sign-in carries over.
-            session.clear()
-            login_user(user)
-            session[EPOCH] = user.session_epoch
+            start_session(user)
             db.session.commit()
             response = redirect(local_path(form.next.data))
             _remember_device(response, attempt.key)
             return response
     elif request.method == "POST":
         status = 400
-    response = Response(render_template("auth/sign_in.html", form=form, error=error), status)
+    response = Response(render_template("auth/sign_in.html", form=form, error=error, peers=active_peers(),
+                                        upstream=upstream.settings()), status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -82,6 +82,13 @@ def sign_out_everywhere():
     logout_user()
     session.clear()
     return redirect(url_for("knet.home"))
+
+
+def start_session(user: User) -> None:
+    """A new session for the signed-in person: nothing from before sign-in carries over."""
+    session.clear()
+    login_user(user)
+    session[EPOCH] = user.session_epoch
 
 
 def session_is_current(epoch: int) -> bool:

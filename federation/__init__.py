@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, fan_out, inbox,
-                        inbox_routes, keys, replica_routes, replicas, search_routes)
+                        inbox_routes, keys, replica_routes, replicas, search_routes, sign_on)
 from federation.keys_cli import keys_group
 from federation.peer_cli import peer_group
 from knet import content, jobs
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     search_routes.init_app(app)
     fan_out.init_app(app)
     admin_routes.init_app(app)
+    sign_on.init_app(app)
     content.register(app, replicas.CONTENT_TYPE)
     content.follow_changes(app, changelog.RECORD_JOB)
     jobs.register(app, changelog.RECORD_JOB, changelog.record, batch=changelog.RECORD_BATCH)

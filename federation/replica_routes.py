@@ -2,6 +2,8 @@
 and a link home for whatever cannot be done here (edit, answer, enrol)."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Flask, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from auth.access import can_see
+from auth.sign_on import LOGIN_PATH
 from federation import peers, protocol, replicas
 from federation.models import Replica
 from knet import content
@@ -38,7 +41,7 @@ def show():
         answers = [answer for answer in _answers(replica.uri)
                    if can_see(viewer, answer.document.get("knet:visibility", "network"), None)]
     return render_template("federation/replica.html", replica=replica, document=document,
-                           content=Markup(document.get("content") or ""), home_link=home_link(replica),
+                           content=Markup(document.get("content") or ""), home_link=act_at_home(replica, viewer),
                            action=AT_HOME.get(replica.kind), tags=replicas.tags_of(document), answers=answers,
                            modules=_modules(document),
                            offers=content.actions_on(replica.kind, document) if viewer is not None else [])
@@ -53,6 +56,15 @@ def home_link(replica: Replica) -> str | None:
     """The object's page at its home, only if it is an address on the peer's own host."""
     url = (replica.document or {}).get("url")
     return url if isinstance(url, str) and protocol.node_of(url) == replica.peer.url else None
+
+
+def act_at_home(replica: Replica, viewer) -> str | None:
+    """Where "answer / edit / enrol at its home" leads: for this node's staff, through the peer's sign-in by
+    their home node (this one), which brings them to the object signed in; for anyone else, to the object."""
+    url = home_link(replica)
+    if url is None or viewer is None or viewer.is_visitor:
+        return url
+    return f"{replica.peer.url}{LOGIN_PATH}?" + urlencode({"iss": peers.own_url(), "target_link_uri": url})
 
 
 def _modules(document: dict) -> list[dict]:

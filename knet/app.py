@@ -27,6 +27,12 @@ DEMO_CREDENTIALS = "demo-credentials.txt"
 FEATURES = (auth, wiki, qa, learning, federation)
 
 
+def session_cookie_name(url: str) -> str:
+    """The session cookie's name for the node at ``url``: "knet_session" and the port when it has one."""
+    port = url.rsplit(":", 1)[-1].strip("/")
+    return f"knet_session_{port}" if port.isdigit() else "knet_session"
+
+
 def create_app(instance: str | os.PathLike | None = None, overrides: dict | None = None) -> Flask:
     """Build a node from its instance directory (or KNET_INSTANCE)."""
     where = config.resolve_instance(instance)
@@ -46,6 +52,9 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
         MAX_FORM_MEMORY_SIZE=6 * body_limit + 64 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Browsers send a host's cookies to every port of it: nodes on one host (the demo's three towns,
+        # a test's nodes) would overwrite each other's session without a name of their own.
+        SESSION_COOKIE_NAME=session_cookie_name(str(settings["url"])),
         SESSION_COOKIE_SECURE=str(settings["url"]).startswith("https:"),
     )
     app.json.sort_keys = False

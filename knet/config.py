@@ -73,6 +73,21 @@ LEARNING_DEFAULTS: dict[str, object] = {
     "issuer_email": "",                    # whom to ask about certificates (default: [mail] sender, if any)
 }
 
+#: The [upstream] table: a national public-sector OAuth2 provider (plain OAuth2 with a userinfo endpoint) as
+#: another way for this node's own staff to sign in. Unused while `authorize_url` is empty. Each key is also
+#: KNET_UPSTREAM_<KEY> (the secret is best given so).
+UPSTREAM_DEFAULTS: dict[str, object] = {
+    "name": "",             # what the sign-in button says: "Sign in with <name>"
+    "authorize_url": "",
+    "token_url": "",
+    "userinfo_url": "",
+    "client_id": "",
+    "client_secret": "",
+    "scope": "",            # space-separated, if the provider wants one
+    "username_claim": "uid",  # the userinfo field that holds the person's user name here (their LDAP uid)
+}
+UPSTREAM_REQUIRED = ("name", "authorize_url", "token_url", "userinfo_url", "client_id", "client_secret")
+
 #: The [federation] table: how often the node pulls from its peers and retries pushes to them.
 FEDERATION_DEFAULTS: dict[str, object] = {
     "pull_seconds": 60,     # a pull from every active peer, even while pushes succeed (0: never)
@@ -130,6 +145,7 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
     settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
     settings["mail"] = _mail(from_file.get("mail", {}), environ, instance)
     settings["learning"] = _learning(from_file.get("learning", {}), environ, instance)
+    settings["upstream"] = _upstream(from_file.get("upstream", {}), environ, instance)
     settings["federation"], where = _table("federation", FEDERATION_DEFAULTS, from_file.get("federation", {}),
                                            environ, instance)
     if not settings["federation"]["push_seconds"]:
@@ -193,6 +209,24 @@ def _mail(from_file: object, environ: Mapping[str, str], instance: Instance) -> 
     if settings["username"] and settings["security"] == "none":
         raise ConfigError(f"{where}: a login needs security = \"starttls\" or \"tls\", "
                           "or the password would cross the network unencrypted.")
+    return settings
+
+
+def _upstream(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    settings, where = _table("upstream", UPSTREAM_DEFAULTS, from_file, environ, instance)
+    if not any(settings[key] for key in UPSTREAM_REQUIRED):
+        return settings
+    missing = [key for key in UPSTREAM_REQUIRED if not settings[key]]
+    if missing:
+        raise ConfigError(f"{where}: set {', '.join(repr(key) for key in missing)} too, or none of the table.")
+    for key in ("authorize_url", "token_url", "userinfo_url"):
+        parts = urlsplit(str(settings[key]))
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+            raise ConfigError(f"{where}: '{key}' must be an https:// address, not {settings[key]!r}.")
+    if not settings["username_claim"]:
+        raise ConfigError(f"{where}: 'username_claim' names the userinfo field with the person's user name, "
+                          "such as \"uid\".")
     return settings
 
 

@@ -145,9 +145,11 @@ def _refused(template: str, form, exc: KnetError, **context):
 @bp.route("/questions/ask", methods=["GET", "POST"])
 @login_required
 def ask():
+    # A visitor from a peer asks their colleagues of every municipality, not this node's staff alone.
     form = _question_form(title=request.args.get("title", "")[:services.MAX_TITLE],
                           community=request.args.get("community", ""),
-                          language=current_app.config["KNET"]["default_language"])
+                          language=current_app.config["KNET"]["default_language"],
+                          **({"visibility": "network"} if current_user.is_visitor else {}))
     if form.validate_on_submit():
         try:
             question = services.ask(current_user, _question_input(form))

@@ -73,7 +73,13 @@ def violations(module: str, imported: set[str]) -> list[str]:
               "ldap": module.startswith("auth.ldap"),
               # Only federation talks to other nodes, through one client.
               "requests": module == "federation.client",
-              "http_message_signatures": module == "federation.signatures"}
+              "http_message_signatures": module == "federation.signatures",
+              # Sign-on between municipalities: the provider, and the client of peers' providers.
+              "authlib": module in ("auth.provider", "auth.provider_routes"),
+              "joserfc": module in ("auth.provider", "auth.peer_signin"),
+              # The two OAuth clients: of peers' providers, and of the national sign-in ([upstream]).
+              "requests_oauthlib": module in ("auth.peer_signin", "auth.upstream"),
+              "oauthlib": module in ("auth.peer_signin", "auth.upstream")}
     problems += [f"imports {library} (owned by another module)" for library, allowed in owners.items()
                  if library in tops and not allowed]
     return problems

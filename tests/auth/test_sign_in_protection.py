@@ -147,7 +147,9 @@ def test_signing_in_starts_a_new_session_with_safe_cookies(app, client, make_use
     before = client.get("/login")
     token_before = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', before.get_data(as_text=True)).group(1)
     response = post_sign_in(client, "maria", PASSWORD)
-    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    name = app.config["SESSION_COOKIE_NAME"]
+    assert name.startswith("knet_session")  # a name of the node's own (nodes on one host differ by port)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(f"{name}="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     after = client.get("/pages/new").get_data(as_text=True)
     token_after = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', after).group(1)
