@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice as _Choice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -26,6 +26,7 @@ class PageForm(FlaskForm):
     tags = StringField(_l("Tags"), validators=[Optional(), Length(max=1100)])
     visibility = SelectField(_l("Who can read it"), choices=VISIBILITY_CHOICES, default="internal")
     licence = SelectField(_l("Licence"), choices=LICENCE_CHOICES, default="CC-BY-4.0")
+    network_editors = BooleanField(_l("Staff of peered municipalities may edit it too"))
     base_revision = HiddenField()
     preview = SubmitField(_l("Preview"))
     save = SubmitField(_l("Save"))

@@ -64,6 +64,9 @@ class Page(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     #: Set when the page is deleted; a moderator can restore it.
     deleted_at: Mapped[datetime | None]
+    #: Whether staff of peer municipalities, signed in here through their home node, may edit its text (a
+    #: `network` or `public` page only).
+    network_editors: Mapped[bool] = mapped_column(default=False)
     #: For a fork of another node's page: that page's URI, and its version when it was forked.
     fork_source: Mapped[str | None] = mapped_column(String(500))
     fork_version: Mapped[int | None]

@@ -32,7 +32,7 @@ def _page_number() -> int:
 def _input(form: PageForm) -> PageInput:
     return PageInput(title=form.title.data or "", body=form.body.data or "", language=form.language.data,
                      tags=form.tag_list(), visibility=form.visibility.data, licence=form.licence.data,
-                     summary=form.summary.data or "")
+                     summary=form.summary.data or "", network_editors=bool(form.network_editors.data))
 
 
 @bp.get("/pages/")
@@ -99,7 +99,8 @@ def edit(slug: str):
     services.check_may_edit(current_user, page)
     current = page.current
     form = PageForm(title=page.title, body=current.body, language=page.language, visibility=page.visibility,
-                    licence=page.licence, tags=", ".join(page.tag_names), base_revision=page.revision)
+                    licence=page.licence, network_editors=page.network_editors, tags=", ".join(page.tag_names),
+                    base_revision=page.revision)
     preview = conflict = None
     status = 200
     if form.validate_on_submit():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlencode
 
 from flask import current_app
@@ -26,6 +26,8 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
 MAX_SUMMARY = 500
 OPEN_LICENCES = ("CC-BY-4.0", "CC0-1.0")
+#: The visibilities of pages that may be opened to the editors of peer municipalities.
+NETWORK_EDITABLE = ("network", "public")
 
 
 @dataclass
@@ -39,6 +41,8 @@ class PageInput:
     visibility: str = "internal"
     licence: str = "CC-BY-4.0"
     summary: str = ""
+    #: Staff of peer municipalities (visitors) may edit the text too; only for network and public pages.
+    network_editors: bool = False
 
 
 class EditConflict(Conflict):
@@ -105,10 +109,14 @@ def validate(data: PageInput, max_body_bytes: int) -> PageInput:
         raise Invalid(_l("The licence must be one of %(choices)s.", choices=", ".join(LICENCES)), field="licence")
     if data.visibility == "public" and data.licence not in OPEN_LICENCES:
         raise Invalid(_l("Public pages need an open licence (CC BY 4.0 or CC0)."), field="licence")
+    if data.network_editors and data.visibility not in NETWORK_EDITABLE:
+        raise Invalid(_l("Only a page that staff of other municipalities can read (network or public) can be "
+                         "opened to their edits."), field="network_editors")
     tags = normalise_tags(data.tags)
     if len(data.summary) > MAX_SUMMARY:
         raise Invalid(_l("The edit summary is longer than %(max)d characters.", max=MAX_SUMMARY), field="summary")
-    return PageInput(title, body, data.language, tags, data.visibility, data.licence, data.summary.strip())
+    return PageInput(title, body, data.language, tags, data.visibility, data.licence, data.summary.strip(),
+                     data.network_editors)
 
 
 def normalise_tags(tags) -> list[str]:
@@ -227,7 +235,7 @@ def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Pag
     slug = slugify(data.title)
     _require_free(actor, slug)
     page = Page(slug=slug, title=data.title, language=data.language, visibility=data.visibility,
-                licence=data.licence, author=actor, revision=0)
+                licence=data.licence, network_editors=data.network_editors, author=actor, revision=0)
     page.tags = _tags(data.tags)
     db.session.add(page)
     _add_revision(page, actor, data.title, data.body, data.summary)
@@ -237,8 +245,11 @@ def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Pag
 
 
 def update_page(actor: User | None, page: Page, data: PageInput, base_revision: int, max_body_bytes: int) -> Page:
-    """Save a new revision, refusing a stale base revision; a new title renames the page."""
-    _require_editor(actor, page)
+    """Save a new revision, refusing a stale base revision; a new title renames the page. A visitor (staff of
+    a peer, on a page open to them) changes its title, text and tags; who may read and edit it stays."""
+    _require_editor(actor, page, visitors=True)
+    if actor.is_visitor:
+        data = replace(data, visibility=page.visibility, licence=page.licence, network_editors=page.network_editors)
     data = validate(data, max_body_bytes)
     if base_revision != page.revision:
         raise EditConflict(page, base_revision)
@@ -246,6 +257,7 @@ def update_page(actor: User | None, page: Page, data: PageInput, base_revision: 
     if data.title != page.title:
         _move(actor, page, data.title)
     page.language, page.visibility, page.licence = data.language, data.visibility, data.licence
+    page.network_editors = data.network_editors
     page.tags = _tags(data.tags)
     _add_revision(page, actor, data.title, data.body, data.summary)
     if page.slug != old_slug:
@@ -325,15 +337,17 @@ def _in_node_language(message: LazyString) -> str:
 
 def check_may_edit(actor: User | None, page: Page) -> None:
     """Refuse, with the reason, someone who may not change this page (before showing them a form)."""
-    _require_editor(actor, page)
+    _require_editor(actor, page, visitors=True)
 
 
-def _require_editor(actor: User | None, page: Page) -> None:
+def _require_editor(actor: User | None, page: Page, visitors: bool = False) -> None:
+    """An editor of this node; or, with ``visitors``, a visitor on a page open to the network's editors."""
     if actor is None:
         raise Unauthorized(_l("Sign in to write in the wiki."))
     if not can_see(actor, page.visibility, page.author_id):
         raise NotFound(_NO_SUCH_PAGE)
-    require_role(actor, "editor")
+    if not (visitors and actor.is_visitor and page.network_editors and page.visibility in NETWORK_EDITABLE):
+        require_role(actor, "editor")
     if page.deleted_at is not None:
         raise Conflict(_l("This page is deleted; a moderator can restore it first."))
 
