@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,24 +68,34 @@ class Node:
                 self.process.wait()
 
 
-@pytest.fixture
-def make_node(tmp_path, node_template, postgres):
-    """make_node("Δήμος Αθηναίων") starts a node on a free port and returns it; all stop after the test.
-    With worker=True it runs its worker; `settings` go to its knet.toml (federation={"pull_seconds": 2})."""
+@contextmanager
+def node_maker(root: Path, node_template, postgres) -> Iterator:
+    """make(name, worker=False, **settings) starts a node under `root` on a free port and returns it; every
+    node made stops (and its PostgreSQL database is dropped) when the block ends."""
     made: list[Node] = []
 
     def make(name: str, worker: bool = False, **settings) -> Node:
         url = f"http://127.0.0.1:{free_port()}"
-        path = tmp_path / f"node-{len(made) + 1}"
-        node = Node(name, url, path, tmp_path / f"node-{len(made) + 1}.log", worker=worker)
+        path = root / f"node-{len(made) + 1}"
+        node = Node(name, url, path, root / f"node-{len(made) + 1}.log", worker=worker)
         node.database = copy_node(node_template, postgres, path, name=name, url=url, **settings)
         made.append(node)
         node.start()
         return node
 
-    yield make
-    for node in made:
-        node.stop()
-    for node in made:
-        if node.database:
-            postgres.drop_database(node.database)
+    try:
+        yield make
+    finally:
+        for node in made:
+            node.stop()
+        for node in made:
+            if node.database:
+                postgres.drop_database(node.database)
+
+
+@pytest.fixture
+def make_node(tmp_path, node_template, postgres):
+    """make_node("Δήμος Αθηναίων") starts a node on a free port and returns it; all stop after the test.
+    With worker=True it runs its worker; `settings` go to its knet.toml (federation={"pull_seconds": 2})."""
+    with node_maker(tmp_path, node_template, postgres) as make:
+        yield make

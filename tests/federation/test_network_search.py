@@ -13,21 +13,24 @@ import requests
 
 from auth import services as auth_services
 from knet.db import db
+from tests.federation.conftest import node_maker
 from tests.federation.network import FAST, at, eventually, peer_all, replicas, signed_get, write_page
 
 DEADLINE_MS = 800
 
 
-@pytest.fixture
-def towns(make_node):
+@pytest.fixture(scope="module")
+def towns(tmp_path_factory, node_template, postgres):
     """Athens and Thessaloniki run their workers; Heraklion does not, so it applies no pushes and keeps no
-    copies: what it finds of the others, it found by asking them."""
+    copies: what it finds of the others, it found by asking them. Started once for the module: each test
+    searches words of its own, and a test that stops a node starts it again."""
     settings = {"federation": {**FAST["federation"], "search_deadline_ms": DEADLINE_MS}}
-    athens = make_node("Δήμος Αθηναίων", worker=True, **settings)
-    thessaloniki = make_node("Δήμος Θεσσαλονίκης", worker=True, **settings)
-    heraklion = make_node("Δήμος Ηρακλείου", **settings)
-    peer_all(athens, thessaloniki, heraklion)
-    return athens, thessaloniki, heraklion
+    with node_maker(tmp_path_factory.mktemp("network-search"), node_template, postgres) as make:
+        athens = make("Δήμος Αθηναίων", worker=True, **settings)
+        thessaloniki = make("Δήμος Θεσσαλονίκης", worker=True, **settings)
+        heraklion = make("Δήμος Ηρακλείου", **settings)
+        peer_all(athens, thessaloniki, heraklion)
+        yield athens, thessaloniki, heraklion
 
 
 def token_at(node, username: str = "eleni") -> dict[str, str]:
@@ -95,9 +98,12 @@ def test_a_copy_and_its_homes_live_answer_are_one_result(towns):
     assert found["facets"]["home"] == [{"value": athens.url, "count": 1}]
     # With Athens down, the copy stands in, and the search says Athens did not answer.
     athens.stop()
-    fallback = search(thessaloniki, "υπογραφές")
-    assert [(hit["uri"], hit["home"]) for hit in fallback["results"]] == [(uri, athens.url)]
-    assert fallback["silent"] == ["Δήμος Αθηναίων"] and fallback["total"] == 1
+    try:
+        fallback = search(thessaloniki, "υπογραφές")
+        assert [(hit["uri"], hit["home"]) for hit in fallback["results"]] == [(uri, athens.url)]
+        assert fallback["silent"] == ["Δήμος Αθηναίων"] and fallback["total"] == 1
+    finally:
+        athens.start()
 
 
 class BlackHole:
@@ -161,14 +167,16 @@ def test_a_peer_that_hangs_is_named_and_then_left_out_until_it_is_probed(towns):
             again = search(heraklion, "παντοπωλείο")
             assert again["silent"] == ["Δήμος Θεσσαλονίκης"] and again["total"] == 1
         assert hole.searches == 1
+        # The page shows the note too, naming the municipality.
+        page = requests.get(f"{heraklion.url}/search", params={"q": "παντοπωλείο", "scope": "network"}, timeout=10)
+        assert page.status_code == 200 and "Δήμος Θεσσαλονίκης" in page.text and "silent-peers" in page.text
+        assert hole.searches == 1
         # After the breaker's wait (5 s), one search probes it again.
         eventually(lambda: search(heraklion, "παντοπωλείο") and hole.searches == 2,
                    "Heraklion probes Thessaloniki again after its wait", seconds=15)
     finally:
         hole.close()
-    # The page shows the note too, naming the municipality.
-    page = requests.get(f"{heraklion.url}/search", params={"q": "παντοπωλείο", "scope": "network"}, timeout=10)
-    assert page.status_code == 200 and "Δήμος Θεσσαλονίκης" in page.text and "silent-peers" in page.text
+        thessaloniki.start()
 
 
 def test_only_active_peers_may_ask_and_bad_questions_get_reasons(towns, make_node):
