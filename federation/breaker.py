@@ -74,9 +74,3 @@ class Breakers:
             state = self._states.get(peer)
             if state is not None and state.generation == generation:
                 state.probing = False
-
-    def waiting(self, peer: str) -> float:
-        """Seconds until the peer is asked again (0 when its circuit is closed or a probe may go)."""
-        with self._lock:
-            state = self._states.get(peer)
-            return max(0.0, state.open_until - self._clock()) if state and state.failures else 0.0
