@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from knet import config, demo_network, jobs
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
-from knet.commands import chosen_instance, instance_option
+from knet.commands import chosen_instance, export_group, import_group, instance_option
 from knet.errors import KnetError
 from knet.search import indexing
 from knet.search.commands import index_group
@@ -214,6 +214,8 @@ def migrate(message: str) -> None:
 
 
 main.add_command(index_group)
+main.add_command(import_group)
+main.add_command(export_group)
 for command in feature_commands():
     main.add_command(command)
 

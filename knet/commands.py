@@ -27,3 +27,13 @@ instance_option = click.option(
 def chosen_instance() -> str | None:
     """The instance directory given to the running command."""
     return click.get_current_context().meta.get(INSTANCE_KEY)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Bring content in from other systems."""
+
+
+@click.group("export")
+def export_group() -> None:
+    """Give content out in open formats."""
