@@ -246,6 +246,7 @@ PATHS = {
             "security": _WRITE,
             "requestBody": _NO_BODY,
             "responses": {"200": {"description": "Followed (also when you already did)", "content": _json("Tag")},
+                          "404": {"description": "No tag can have this name", "content": _PROBLEM},
                           **_errors(400, 401, 403, 503)},
         },
         "delete": {

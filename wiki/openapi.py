@@ -14,19 +14,29 @@ def _errors(*codes: int) -> dict:
     return {str(code): {"description": text[code], "content": _PROBLEM} for code in codes}
 
 
+_PAGE_FIELDS = {
+    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+    "body": {"type": "string", "description": "Markdown; limited to the node's max_body_bytes (512 KiB)."},
+    "language": {"type": "string", "enum": ["el", "en"]},
+    "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 20},
+    "visibility": {"type": "string", "enum": ["private", "internal", "network", "public"]},
+    "licence": {"type": "string", "enum": ["CC-BY-4.0", "CC0-1.0", "all-rights-reserved"]},
+    "summary": {"type": "string", "maxLength": 500, "description": "Edit summary of this revision."},
+}
+
 SCHEMAS = {
     "PageInput": {
         "type": "object",
         "additionalProperties": False,
-        "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 200},
-            "body": {"type": "string", "description": "Markdown; limited to the node's max_body_bytes (512 KiB)."},
-            "language": {"type": "string", "enum": ["el", "en"]},
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 20},
-            "visibility": {"type": "string", "enum": ["private", "internal", "network", "public"]},
-            "licence": {"type": "string", "enum": ["CC-BY-4.0", "CC0-1.0", "all-rights-reserved"]},
-            "summary": {"type": "string", "maxLength": 500, "description": "Edit summary of this revision."},
-        },
+        "properties": _PAGE_FIELDS,
+    },
+    "PageUpdate": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "PageInput and the revision the edit started from.",
+        "properties": {"base_revision": {"type": "integer", "description": "The page's revision when the edit began."},
+                       **_PAGE_FIELDS},
+        "required": ["base_revision"],
     },
     "Page": {
         "type": "object",
@@ -72,8 +82,7 @@ PATHS = {
             "summary": "Save a new revision; refused with 409 when base_revision is not the current one",
             "security": _WRITE,
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "allOf": [{"$ref": "#/components/schemas/PageInput"}],
-                "properties": {"base_revision": {"type": "integer"}}, "required": ["base_revision"]}}}},
+                "$ref": "#/components/schemas/PageUpdate"}}}},
             "responses": {"200": {"description": "Saved", "content": _PAGE}, **_errors(400, 401, 403, 404, 409, 413)},
         },
         "delete": {"summary": "Delete the page (a moderator can restore it)", "security": _WRITE,

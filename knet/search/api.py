@@ -151,7 +151,9 @@ PATHS = {
             "parameters": [_parameter("q", "The words typed so far."), SCOPE],
             "responses": {"200": {
                 "description": f"Up to {SUGGESTIONS} objects the reader may open, best first",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Suggestions"}}}},
+                "400": {"description": "An unknown scope (the detail names it)", "content": _PROBLEM},
+                "401": {"description": "An unknown or revoked token", "content": _PROBLEM}},
         },
     },
     "/search": {
