@@ -76,3 +76,13 @@ def test_a_token_never_sees_what_it_may_not(node):
     """What the generated requests could not check: anonymous callers get public objects only."""
     pages = requests.get(f"{node.url}/api/v1/pages", timeout=10).json()
     assert {page["visibility"] for page in pages["items"]} == {"public"}
+
+
+def test_openapi_describes_every_api_route(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.1")
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+            described = {method.upper() for method in spec["paths"].get(path, {}) if method != "parameters"}
+            assert rule.methods - {"HEAD", "OPTIONS"} <= described, f"{rule.rule} is not fully described"
