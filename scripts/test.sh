@@ -34,13 +34,13 @@ bash scripts/install.sh --test
 # Each has a temporary directory of its own.
 work="$(mktemp -d)"
 trap 'kill "${postgres_run:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages" --durations=20 \
+.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages and not sqlite_only" --durations=20 \
   --basetemp "$work/postgresql" -p no:cacheprovider "$@" >"$work/postgresql.log" 2>&1 &
 postgres_run=$!
 echo "== Test suite on SQLite"
 sqlite_status=0
 .venv/bin/python -m pytest --database sqlite --durations=20 --basetemp "$work/sqlite" "$@" || sqlite_status=$?
-echo "== Test suite on PostgreSQL (without the browser tests and the XSS-corpus page walks: pages render the same on both)"
+echo "== Test suite on PostgreSQL (without the browser tests, the XSS-corpus page walks and the SQLite-only tests)"
 postgres_status=0
 wait "$postgres_run" || postgres_status=$?
 cat "$work/postgresql.log"

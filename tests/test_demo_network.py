@@ -27,6 +27,9 @@ ANNOUNCED = re.compile(r"^\s+(\S.*?)\s+(http://127\.0\.0\.1:\d+)/\s+sign in as '
 #: Thessaloniki's public English page, which the other towns should find in a network search.
 SHOPS_PAGE = "Door-to-door recycling for shops"
 
+#: The demo is SQLite by design: the PostgreSQL run of the suite leaves it out.
+pytestmark = pytest.mark.sqlite_only
+
 
 def port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
