@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint, and_, select
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint, and_, select
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from auth.models import User
@@ -41,6 +43,12 @@ class Revision(db.Model):
     #: The author's edit summary.
     summary: Mapped[str] = mapped_column(String(500), default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: For a revision imported from another wiki: its author as that wiki named them (a user name or, for
+    #: an anonymous edit, an IP address), kept whether or not they have an account here.
+    author_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: For an imported revision: the wiki it came from and its number there, so that importing again
+    #: skips it (see wiki.importer).
+    import_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     author: Mapped[User | None] = relationship(lazy="joined")
@@ -70,6 +78,8 @@ class Page(db.Model):
     #: For a fork of another node's page: that page's URI, and its version when it was forked.
     fork_source: Mapped[str | None] = mapped_column(String(500))
     fork_version: Mapped[int | None]
+    #: For a page imported from another wiki: that wiki and the page's number there (see wiki.importer).
+    import_key: Mapped[str | None] = mapped_column(String(300), unique=True)
 
     author: Mapped[User | None] = relationship()
     tags: Mapped[list[Tag]] = relationship(secondary=page_tags, lazy="selectin", order_by=Tag.name)
@@ -107,3 +117,27 @@ class Redirect(db.Model):
     page_id: Mapped[int] = mapped_column(ForeignKey("wiki_pages.id", ondelete="CASCADE"), index=True)
 
     page: Mapped[Page] = relationship()
+
+
+class MediaWikiImport(db.Model):
+    """A MediaWiki export uploaded by an administrator, imported by a background job (see wiki.importer)."""
+
+    __tablename__ = "wiki_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The uploaded file's name, as the administrator's computer called it.
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    visibility: Mapped[str] = mapped_column(String(10))
+    #: Only see what would be imported; change nothing.
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    #: waiting → running → done, or failed (with `error`).
+    state: Mapped[str] = mapped_column(String(10), default="waiting")
+    #: What the import did (wiki.importer.Report as a dict), once done.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    actor: Mapped[User | None] = relationship()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from flask import current_app
@@ -317,6 +318,58 @@ def restore_page(actor: User | None, page: Page) -> None:
     logger.info("%s restored page %s", actor.username, page.slug)
 
 
+@dataclass(frozen=True)
+class PastRevision:
+    """A revision written on another wiki, kept with its own date and author (an account here, or a name)."""
+
+    body: str
+    summary: str
+    at: datetime
+    author: User | None
+    author_name: str
+    #: What identifies it at its source, so that it is imported once (see wiki.importer).
+    import_key: str
+
+
+def import_history(actor: User | None, page: Page | None, data: PageInput, history: list[PastRevision],
+                   max_body_bytes: int, import_key: str | None = None) -> Page:
+    """Create a page (`page` None) with revisions written on another wiki, or add more of them to a page
+    imported before; each keeps its date and author. Nothing is written unless every revision is valid."""
+    require_role(actor, "admin")
+    data = validate(data, max_body_bytes)
+    history = [replace(past, body=validate(replace(data, body=past.body, summary=past.summary[:MAX_SUMMARY]),
+                                           max_body_bytes).body) for past in history]
+    if not history:
+        raise Invalid(_l("There is no revision to import."))
+    if page is None:
+        slug = slugify(data.title)
+        _require_free(actor, slug)
+        page = Page(slug=slug, title=data.title, language=data.language, visibility=data.visibility,
+                    licence=data.licence, author=actor, revision=0, created_at=history[0].at, import_key=import_key)
+        page.tags = _tags(data.tags)
+        db.session.add(page)
+        created = True
+    else:
+        _require_editor(actor, page)
+        created = False
+    for past in history:
+        _add_revision(page, past.author, page.title, past.body, past.summary[:MAX_SUMMARY], at=past.at,
+                      author_name=past.author_name, import_key=past.import_key, record=False)
+    _record_change(page)
+    if created:
+        _rerender_linking_pages([page.slug])
+    logger.info("%s imported %d revision(s) of page %s", actor.username, len(history), page.slug)
+    return page
+
+
+def add_redirect(actor: User | None, slug: str, page: Page) -> None:
+    """Let an address that is no page's lead to this page (a redirect page of an imported wiki)."""
+    require_role(actor, "admin")
+    _require_free(actor, slug)
+    db.session.add(Redirect(slug=slug, page_id=page.id))
+    _rerender_linking_pages([slug])
+
+
 def preview(body: str) -> str:
     """The sanitised HTML a body would have if saved now."""
     return markup.render(body, _resolver(markup.wiki_link_titles(body)))
@@ -384,20 +437,25 @@ def _tags(names: list[str]) -> list[Tag]:
     return [existing.get(name) or Tag(name=name) for name in names]
 
 
-def _add_revision(page: Page, actor: User, title: str, body: str, summary: str) -> Revision:
+def _add_revision(page: Page, actor: User | None, title: str, body: str, summary: str, *, at: datetime | None = None,
+                  author_name: str = "", import_key: str | None = None, record: bool = True) -> Revision:
+    """Save a revision by `actor` now, or (imports) at `at` by someone named `author_name` elsewhere; `record`
+    False leaves telling the node of the change to the caller (once for many revisions)."""
     titles = markup.wiki_link_titles(body)
     page.revision += 1
     revision = Revision(page=page, number=page.revision, title=title, body=body, summary=summary,
-                        author=actor, html=markup.render(body, _resolver(titles, page)))
+                        author=actor, html=markup.render(body, _resolver(titles, page)), author_name=author_name,
+                        import_key=import_key, created_at=at or utcnow())
     db.session.add(revision)
-    page.updated_at = utcnow()
+    page.updated_at = at or utcnow()
     db.session.flush()
     db.session.execute(delete(Link).where(Link.source_id == page.id))
     for target in {slugify(t) for t in titles} - {""}:
         db.session.add(Link(source_id=page.id, target_slug=target))
     db.session.flush()
     db.session.expire(page, ["current"])
-    _record_change(page)
+    if record:
+        _record_change(page)
     return revision
 
 
