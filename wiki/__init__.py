@@ -9,7 +9,7 @@ from markupsafe import Markup
 from knet.api import add_openapi, register_api
 from knet.content import CopyAction, offer_on_copies, register as register_content_type
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, content, demo, forks, openapi, routes, services
+from wiki import api, content, demo, feeds, forks, openapi, routes, services
 
 commands = ()
 #: Fills a demonstration node with sample pages.
@@ -24,6 +24,7 @@ def _recent_pages_panel() -> Markup:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
+    feeds.init_app(app)
     register_content_type(app, content.CONTENT_TYPE)
     offer_on_copies(app, CopyAction("page", _l("Fork into this node"), "wiki.fork", forks.may_fork))
     register_api(app, api.bp)
