@@ -14,7 +14,8 @@ import federation
 import learning
 import qa
 import wiki
-from knet import api, config, errors, i18n, jobs, render_cache, search, views
+from knet import (accessibility, api, config, errors, feeds, i18n, jobs, opendata_routes, render_cache, search,
+                  views)
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.search import indexing
@@ -71,6 +72,9 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     indexing.init_app(app)
     search.init_app(app)
     app.register_blueprint(views.bp)
+    feeds.init_app(app)
+    opendata_routes.init_app(app)
+    accessibility.init_app(app)
     api.register_api(app, api.bp)
     for feature in FEATURES:
         feature.init_app(app)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,6 +97,19 @@ FEDERATION_DEFAULTS: dict[str, object] = {
     "search_deadline_ms": 1500,  # how long a network search waits for its peers' answers
 }
 
+#: The [accessibility] table: what the accessibility statement (/accessibility, EU Directive 2016/2102) says
+#: of this node. Each key is also KNET_ACCESSIBILITY_<KEY>.
+ACCESSIBILITY_DEFAULTS: dict[str, object] = {
+    "email": "",            # where people report what they cannot use (default: the [mail] sender's address)
+    "phone": "",
+    "conformance": "partial",  # with WCAG 2.1 AA: "full", "partial" or "none"
+    "prepared": "",         # when the statement was first prepared, YYYY-MM-DD
+    "reviewed": "",         # when it was last reviewed, YYYY-MM-DD
+    "enforcement_url": "https://www.synigoros.gr/",  # whom to turn to when a reply does not satisfy
+}
+CONFORMANCE = ("full", "partial", "none")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 class ConfigError(Exception):
     """The instance's configuration is missing or wrong; the message says what to fix."""
@@ -146,6 +161,7 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
     settings["mail"] = _mail(from_file.get("mail", {}), environ, instance)
     settings["learning"] = _learning(from_file.get("learning", {}), environ, instance)
     settings["upstream"] = _upstream(from_file.get("upstream", {}), environ, instance)
+    settings["accessibility"] = _accessibility(from_file.get("accessibility", {}), environ, instance)
     settings["federation"], where = _table("federation", FEDERATION_DEFAULTS, from_file.get("federation", {}),
                                            environ, instance)
     if not settings["federation"]["push_seconds"]:
@@ -228,6 +244,36 @@ def _upstream(from_file: object, environ: Mapping[str, str], instance: Instance)
         raise ConfigError(f"{where}: 'username_claim' names the userinfo field with the person's user name, "
                           "such as \"uid\".")
     return settings
+
+
+def _accessibility(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    settings, where = _table("accessibility", ACCESSIBILITY_DEFAULTS, from_file, environ, instance)
+    email = settings["email"]
+    if email and (mailbox(email) is None or mailbox(email).display_name):
+        raise ConfigError(f"{where}: 'email' must be one e-mail address alone, such as "
+                          f"\"prosvasimotita@example.gr\", not {email!r}.")
+    if settings["conformance"] not in CONFORMANCE:
+        raise ConfigError(f"{where}: 'conformance' must be one of {', '.join(CONFORMANCE)}, "
+                          f"not {settings['conformance']!r}.")
+    for key in ("prepared", "reviewed"):
+        if settings[key] and (not _ISO_DAY.fullmatch(settings[key]) or not _is_day(settings[key])):
+            raise ConfigError(f"{where}: '{key}' must be a date written YYYY-MM-DD, such as \"2026-03-31\", "
+                              f"not {settings[key]!r}.")
+    if settings["prepared"] and settings["reviewed"] and settings["reviewed"] < settings["prepared"]:
+        raise ConfigError(f"{where}: 'reviewed' ({settings['reviewed']}) is earlier than 'prepared' "
+                          f"({settings['prepared']}).")
+    if urlsplit(str(settings["enforcement_url"])).scheme not in ("http", "https"):
+        raise ConfigError(f"{where}: 'enforcement_url' must be an http(s) address, "
+                          f"not {settings['enforcement_url']!r}.")
+    return settings
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _learning(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:

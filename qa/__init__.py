@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from qa import api, community_routes, content, demo, notify, profile, routes
+from qa import api, community_routes, content, demo, feeds, notify, profile, routes
 
 commands = ()
 #: Fills a demonstration node with sample questions and answers.
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         register_content_type(app, content_type)
     routes.init_app(app)
     community_routes.init_app(app)
+    feeds.init_app(app)
     api.init_app(app)
     profile.init_app(app)
     notify.init_app(app)

@@ -11,7 +11,7 @@ from knet.api import add_openapi, register_api
 from knet.commands import import_group
 from knet.content import CopyAction, offer_on_copies, register as register_content_type
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, content, demo, forks, import_cli, import_routes, importer, openapi, routes, services
+from wiki import api, content, demo, feeds, forks, import_cli, import_routes, importer, openapi, routes, services
 
 commands = ()
 import_group.add_command(import_cli.mediawiki)
@@ -27,6 +27,7 @@ def _recent_pages_panel() -> Markup:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(routes.bp)
+    feeds.init_app(app)
     register_content_type(app, content.CONTENT_TYPE)
     offer_on_copies(app, CopyAction("page", _l("Fork into this node"), "wiki.fork", forks.may_fork))
     register_api(app, api.bp)
