@@ -6,8 +6,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, fan_out, inbox,
-                        inbox_routes, keys, replica_routes, replicas, search_routes, sign_on)
+from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, fan_out,
+                        fediverse_delivery, fediverse_publishing, fediverse_routes, inbox, inbox_routes, keys,
+                        replica_routes, replicas, search_routes, sign_on)
 from federation.keys_cli import keys_group
 from federation.peer_cli import peer_group
 from knet import content, jobs
@@ -21,7 +22,8 @@ demo_content = None
 def init_app(app: Flask) -> None:
     """Give the node its first federation key if it has none (`knet init` starts the node, and a node
     made before federation existed gets one at its next start); serve discovery, the inbox and the change
-    log; record content changes for peers, deliver them, pull peers' changes and keep their replicas."""
+    log; record content changes for peers, deliver them, pull peers' changes and keep their replicas; let
+    the fediverse follow the node actor and send its followers the node's public objects."""
     try:
         keys.ensure_key(Path(app.instance_path))
     except keys.KeyRingError as exc:
@@ -39,3 +41,9 @@ def init_app(app: Flask) -> None:
     jobs.register(app, changelog.RECORD_JOB, changelog.record, batch=changelog.RECORD_BATCH)
     jobs.register(app, inbox.APPLY_JOB, inbox.apply_received, batch=inbox.APPLY_BATCH)
     delivery.init_app(app)
+    # The fediverse: followers of the node actor receive its public objects (federation.fediverse).
+    fediverse_routes.init_app(app)
+    content.follow_changes(app, fediverse_publishing.PUBLISH_JOB)
+    jobs.register(app, fediverse_publishing.PUBLISH_JOB, fediverse_publishing.publish,
+                  batch=fediverse_publishing.PUBLISH_BATCH)
+    fediverse_delivery.init_app(app)

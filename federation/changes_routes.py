@@ -1,16 +1,17 @@
 """GET /federation/changes?after=SEQ&limit=N: this node's change log, a page at a time, for its active
 peers only (signed requests); GET /federation/outbox: the same log as the actor's outbox collection. A peer pulls from its cursor until no `next` remains, and so converges
-however many pushes it missed."""
+however many pushes it missed. Anyone else who reads the outbox (unsigned, or signed by a node that is not
+an active peer) gets the node's public objects only (federation.fediverse_publishing)."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, request
 from flask_babel import lazy_gettext as _l
 
-from federation import changelog, peers
+from federation import changelog, fediverse_publishing, peers
 from federation.actor import CONTEXT
 from federation.signed_requests import active_peer
 from knet.db import db
-from knet.errors import Invalid
+from knet.errors import Invalid, Unauthorized
 
 bp = Blueprint("federation_changes", __name__)
 DEFAULT_LIMIT = 100
@@ -45,12 +46,30 @@ def changes():
 @bp.get("/federation/outbox")
 def outbox():
     """The node actor's outbox, as ActivityPub names it: the change log as a collection whose first page
-    is the change log's first page."""
-    active_peer()
+    is the change log's first page. For anyone but a peer: the public outbox."""
+    if not _from_a_peer():
+        if request.args.get("page"):
+            before = whole_number("before", 0, 1, MAX_SEQ) or None
+            return fediverse_publishing.outbox_page(before), 200, {"Content-Type": "application/activity+json"}
+        return fediverse_publishing.outbox(), 200, {"Content-Type": "application/activity+json"}
     document = {"@context": CONTEXT, "id": f"{peers.own_url()}/federation/outbox", "type": "OrderedCollection",
                 "totalItems": changelog.count(), "first": _page_url(0, DEFAULT_LIMIT),
                 "knet:head": changelog.last_seq()}
     return document, 200, {"Content-Type": "application/activity+json"}
+
+
+def _from_a_peer() -> bool:
+    """Whether an active peer signed the request (RFC 9421). Anyone else reads the public outbox, but a peer's
+    signature that fails for another reason than not being a peer's is refused, so that the peer learns why."""
+    if "Signature-Input" not in request.headers:
+        return False
+    try:
+        active_peer()
+    except Unauthorized as exc:
+        if exc.extra.get("reason") in ("unknown-key", "not-active"):
+            return False
+        raise
+    return True
 
 
 def _page_url(after: int, limit: int) -> str:

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from federation import signatures
+from federation import cavage, signatures
 from federation.keys import KeyRing, key_url
 
 ACTIVITY_JSON = "application/activity+json"
@@ -36,9 +37,13 @@ class Answer:
     retry_after: float | None = None
 
 
-def get_json(url: str) -> dict:
-    """GET a JSON document from another node (its node document…)."""
-    answer = _send("GET", url, {"Accept": f"{ACTIVITY_JSON}, application/json"}, None)
+def get_json(url: str, signed_by: tuple[str, RSAPrivateKey] | None = None) -> dict:
+    """GET a JSON document from another node (its node document…) or another server; `signed_by` (a key
+    id and the node's RSA key) signs the request for servers that answer only signed ones (draft-cavage)."""
+    headers = {"Accept": f"{ACTIVITY_JSON}, application/json"}
+    if signed_by is not None:
+        headers.update(cavage.sign_request("GET", url, b"", *signed_by))
+    answer = _send("GET", url, headers, None)
     if answer.status != 200:
         raise PeerUnreachable(f"{url} answered {answer.status} instead of the document.")
     if answer.document is None:
@@ -51,6 +56,15 @@ def post_signed(url: str, document: dict, ring: KeyRing, node_url: str, timeout:
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     headers = {"Content-Type": ACTIVITY_JSON, "Accept": f"{ACTIVITY_JSON}, application/json"}
     return _send("POST", url, _signed("POST", url, headers, body, ring, node_url), body, timeout)
+
+
+def post_cavage(url: str, document: dict, key_id: str, private_key: RSAPrivateKey,
+                timeout: tuple = TIMEOUT) -> Answer:
+    """POST an activity to a fediverse server's inbox, signed as Mastodon signs (draft-cavage, RSA-SHA256)."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    headers = {"Content-Type": ACTIVITY_JSON, "Accept": f"{ACTIVITY_JSON}, application/json",
+               **cavage.sign_request("POST", url, body, key_id, private_key)}
+    return _send("POST", url, headers, body, timeout)
 
 
 def get_signed(url: str, ring: KeyRing, node_url: str, timeout: tuple = TIMEOUT) -> Answer:

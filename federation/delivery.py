@@ -162,6 +162,11 @@ def _send(inbox: str, activity: dict, ring: keys.KeyRing, own_url: str) -> Outco
         answer = client.post_signed(inbox, activity, ring, own_url, timeout=PUSH_TIMEOUT)
     except client.PeerUnreachable as exc:
         return Outcome(False, None, str(exc))
+    return outcome_of(inbox, answer)
+
+
+def outcome_of(inbox: str, answer: client.Answer) -> Outcome:
+    """What an inbox's answer means for a delivery: done (accepted, or refused for good) or to be tried again."""
     if 200 <= answer.status < 300:
         return Outcome(True, answer.status)
     detail = str((answer.document or {}).get("detail") or "")[:300]

@@ -67,8 +67,10 @@ def webfinger():
 @bp.get("/federation/actor")
 def actor():
     settings = current_app.config["KNET"]
-    ring = keys.load(Path(current_app.instance_path))
-    response = jsonify(node_document(settings["name"], _node_url(), ring))
+    instance = Path(current_app.instance_path)
+    ring = keys.load(instance)
+    response = jsonify(node_document(settings["name"], _node_url(), ring,
+                                     fediverse_key=keys.fediverse_key(instance).public_key()))
     response.headers["Content-Type"] = ACTIVITY_JSON
     return _public(response)
 

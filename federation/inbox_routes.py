@@ -1,5 +1,7 @@
 """POST /federation/inbox: where peers deliver signed activities (the peering handshake's `Follow`, and
-replication's Create, Update and Delete).
+replication's Create, Update and Delete), and where servers outside the network follow the node actor: a
+request signed the draft-cavage way (a Signature header without RFC 9421's Signature-Input) goes to
+federation.fediverse_routes, which takes a Follow of the node actor and its Undo, and nothing else.
 
 Every refusal is a problem document with a reason, never a change: unsigned, badly signed, stale or
 future-dated requests, requests from anyone but a peer, and activities that speak for another node are
@@ -13,7 +15,7 @@ import json
 from flask import Blueprint, Flask, request
 from flask_babel import lazy_gettext as _l
 
-from federation import discovery, inbox, peers, protocol
+from federation import discovery, fediverse_routes, inbox, peers, protocol
 from federation.signed_requests import require_active, signing_peer
 from knet.api import csrf
 from knet.db import db
@@ -31,6 +33,8 @@ def receive():
     body = request.get_data(cache=True)
     if len(body) > MAX_ACTIVITY_BYTES:
         raise TooLarge(_l("An activity may be at most %(size)d KB.", size=MAX_ACTIVITY_BYTES // 1024))
+    if "Signature" in request.headers and "Signature-Input" not in request.headers:
+        return fediverse_routes.receive(body)
     peer = signing_peer()
     activity = _activity(body)
     if activity.get("actor") != discovery.actor_url(peer.url):

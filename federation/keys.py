@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from knet.files import write_atomically
@@ -31,6 +33,10 @@ KEYS_DIRECTORY = "federation-keys"
 INDEX_FILE = "index.json"
 LOCK_FILE = ".lock"
 INDEX_VERSION = 1
+#: The node's RSA key for the fediverse (draft-cavage signatures), beside the ring's Ed25519 keys.
+FEDIVERSE_KEY_FILE = "fediverse-rsa.pem"
+#: As Mastodon's own keys.
+FEDIVERSE_KEY_BITS = 2048
 
 
 class KeyRingError(Exception):
@@ -79,14 +85,14 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return hashlib.sha256(_raw(public_key)).hexdigest()[:16]
 
 
-def fingerprint(public_key: Ed25519PublicKey) -> str:
+def fingerprint(public_key: Ed25519PublicKey | rsa.RSAPublicKey) -> str:
     """The key as an administrator compares it, e.g. ``SHA256:Xy…`` (the same as ``ssh-keygen -l`` shows)."""
     blob = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).split()[1]
     digest = hashlib.sha256(base64.b64decode(blob)).digest()
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def public_pem(public_key: Ed25519PublicKey) -> str:
+def public_pem(public_key: Ed25519PublicKey | rsa.RSAPublicKey) -> str:
     """The public key as SubjectPublicKeyInfo PEM, as the node document publishes it."""
     return public_key.public_bytes(serialization.Encoding.PEM,
                                    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
@@ -136,6 +142,40 @@ def ensure_key(directory: Path, now: datetime | None = None) -> KeyRing:
         _write_index(ring)
         logger.info("Created the node's first federation key %s (%s)", first.id, fingerprint(first.public_key))
         return ring
+
+
+def fediverse_key(directory: Path) -> rsa.RSAPrivateKey:
+    """The node's RSA key, which servers outside the network (Mastodon…) check its signatures with; made at
+    its first use, as only nodes that are followed from the fediverse need it (and making one costs a tenth
+    of a second, which every test node would pay at its start)."""
+    where = keys_directory(directory)
+    path = where / FEDIVERSE_KEY_FILE
+    if not path.is_file():
+        with _locked(where):
+            if not path.is_file():  # (another process may have made it while we waited for the lock)
+                private_key = rsa.generate_private_key(public_exponent=65537, key_size=FEDIVERSE_KEY_BITS)
+                write_atomically(path, private_key.private_bytes(serialization.Encoding.PEM,
+                                                                 serialization.PrivateFormat.PKCS8,
+                                                                 serialization.NoEncryption()))
+                logger.info("Created the node's RSA key for the fediverse (%s)", fingerprint(private_key.public_key()))
+    private_key = _rsa_key(path, path.stat().st_mtime_ns)
+    if private_key is None:
+        raise KeyRingError(f"{path} does not hold an RSA key of at least {FEDIVERSE_KEY_BITS} bits: restore it from "
+                           f"a backup, or delete it to have a new one made (followers then fetch the new key).")
+    return private_key
+
+
+@functools.lru_cache(maxsize=8)
+def _rsa_key(path: Path, modified: int) -> rsa.RSAPrivateKey | None:
+    """The RSA key in a file, read once per version of the file: checking an RSA key as it is loaded takes
+    a twentieth of a second, and every delivery and key fetch signs with it."""
+    try:
+        private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+    if not isinstance(private_key, rsa.RSAPrivateKey) or private_key.key_size < FEDIVERSE_KEY_BITS:
+        return None
+    return private_key
 
 
 def rotate(directory: Path, overlap: timedelta, now: datetime | None = None) -> KeyRing:

@@ -25,11 +25,19 @@ def keys_group() -> None:
 @instance_option
 @with_appcontext
 def show() -> None:
-    """The keys peers accept now, with their fingerprints (compare them with the peer's administrator)."""
+    """The keys peers accept now, with their fingerprints (compare them with the peer's administrator), and
+    the RSA key the fediverse checks the node's signatures with."""
     ring = _ring()
     for key in ring.valid():
         state = "current" if key.retired_at is None else f"retiring, accepted until {key.retired_at:%Y-%m-%d %H:%M} UTC"
         click.echo(f"{key.id}  {keys.fingerprint(key.public_key)}  created {key.created:%Y-%m-%d}  {state}")
+    try:
+        fediverse = keys.fediverse_key(Path(current_app.instance_path)).public_key()
+    except keys.KeyRingError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"fediverse  {keys.fingerprint(fediverse)}  RSA {fediverse.key_size} bits  for followers outside "
+               f"the network")
 
 
 @keys_group.command("rotate")

@@ -145,3 +145,34 @@ class HourlyStats(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     dead: Mapped[int] = mapped_column(default=0)
     most_waiting: Mapped[int] = mapped_column(default=0)
+
+
+class Follower(db.Model):
+    """A fediverse account (a Mastodon user, a Lemmy community…) that follows the node actor: it receives
+    the node's public objects. Followers read; they never write anything here."""
+
+    __tablename__ = "fediverse_followers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The follower's actor id (its URL), as its signed Follow named it.
+    actor: Mapped[str] = mapped_column(String(500), unique=True)
+    inbox: Mapped[str] = mapped_column(String(500))
+    #: Its server's shared inbox, if it has one: a server with several followers gets each activity once.
+    shared_inbox: Mapped[str | None] = mapped_column(String(500))
+    #: The id of its Follow activity, which the Accept names (and an Undo may name alone).
+    follow_id: Mapped[str] = mapped_column(String(500))
+    followed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Published(db.Model):
+    """A public object as the node's followers last received it, so that a change is sent once and an
+    object that stops being public (or is deleted) is sent as a Delete."""
+
+    __tablename__ = "fediverse_published"
+
+    uri: Mapped[str] = mapped_column(String(500), primary_key=True)
+    #: How many activities the followers have received about it (it numbers their ids).
+    version: Mapped[int] = mapped_column(default=0)
+    #: A hash of the object as sent (federation.protocol.digest); "" once it was withdrawn.
+    digest: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

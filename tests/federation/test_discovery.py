@@ -104,16 +104,20 @@ def test_the_node_document_publishes_the_current_key_and_every_key_still_accepte
                                                                     "Δήμος Δοκιμών")
     assert document["inbox"] == f"{NODE}/federation/inbox"
     first = keys.load(instance).current
-    assert document["publicKey"] == {
+    assert document["knet:keys"] == [{
         "id": f"{NODE}/federation/actor#key-{first.id}", "owner": f"{NODE}/federation/actor",
         "publicKeyPem": keys.public_pem(first.public_key), "knet:fingerprint": keys.fingerprint(first.public_key),
-        "knet:expires": None}
+        "knet:expires": None}]
+    # publicKey is what the rest of the fediverse reads: the node's RSA key, as Mastodon publishes one.
+    assert document["publicKey"] == {
+        "id": f"{NODE}/federation/actor#main-key", "owner": f"{NODE}/federation/actor",
+        "publicKeyPem": keys.public_pem(keys.fediverse_key(instance).public_key())}
     assert "PRIVATE" not in response.get_data(as_text=True)
 
     keys.rotate(instance, timedelta(days=2))
     document = client.get("/federation/actor").json
     second = keys.load(instance).current
-    assert document["publicKey"]["id"].endswith(second.id) and second.id != first.id
+    assert document["knet:keys"][-1]["id"].endswith(second.id) and second.id != first.id
     assert [key["id"].rsplit("-", 1)[1] for key in document["knet:keys"]] == [first.id, second.id]
     assert document["knet:keys"][0]["knet:expires"] is not None
 

@@ -10,9 +10,11 @@ from tests.test_cli import knet
 def test_an_administrator_shows_and_rotates_the_keys(instance):
     first = knet("keys", "show", "--instance", str(instance))
     assert first.returncode == 0, first.stderr
-    [line] = first.stdout.splitlines()
+    [line, fediverse] = first.stdout.splitlines()
     old = keys.load(instance).current
     assert line.startswith(old.id) and keys.fingerprint(old.public_key) in line and line.endswith("current")
+    rsa_key = keys.fediverse_key(instance).public_key()
+    assert fediverse.startswith("fediverse") and keys.fingerprint(rsa_key) in fediverse and "RSA 2048" in fediverse
 
     rotated = knet("keys", "rotate", "--overlap-days", "3", "--instance", str(instance))
     assert rotated.returncode == 0, rotated.stderr
@@ -20,7 +22,8 @@ def test_an_administrator_shows_and_rotates_the_keys(instance):
     assert new.id != old.id and f"signs with key {new.id}" in rotated.stdout
     assert re.search(rf"Key {old.id} stays valid until \d{{4}}-\d\d-\d\d", rotated.stdout)
     lines = knet("keys", "show", "--instance", str(instance)).stdout.splitlines()
-    assert [line.split()[0] for line in lines] == [old.id, new.id]
+    assert [line.split()[0] for line in lines] == [old.id, new.id, "fediverse"]
+    assert keys.fingerprint(rsa_key) in lines[2], "rotating the peers' keys leaves the fediverse key as it is"
     assert "retiring, accepted until" in lines[0] and lines[1].endswith("current")
 
 

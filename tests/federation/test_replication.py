@@ -96,7 +96,10 @@ def test_the_change_log_answers_active_peers_only(make_node):
     assert signed_get(thessaloniki, url).status == 200
     outbox = signed_get(thessaloniki, f"{athens.url}/federation/outbox").document
     assert outbox["type"] == "OrderedCollection" and outbox["first"].startswith(url + "?after=0")
-    assert signed_get(stranger, f"{athens.url}/federation/outbox").status == 401
+    # Anyone else reads the public outbox (the fediverse's), not the change log.
+    public = signed_get(stranger, f"{athens.url}/federation/outbox")
+    assert public.status == 200 and public.document["first"] == f"{athens.url}/federation/outbox?page=true"
+    assert "knet:head" not in public.document
     for bad in ("after=-1", "after=abc", "limit=0", "limit=501", "after=99999999999"):
         answer = signed_get(thessaloniki, f"{url}?{bad}")
         assert answer.status == 400 and answer.document["field"] == bad.split("=")[0], bad
