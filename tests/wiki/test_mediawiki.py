@@ -211,7 +211,8 @@ def test_imported_pages_reach_search_and_peers_like_any_other(app, corpus, admin
     run_import(admin, export(corpus, "pywikibot_pair-0.10.xml"), visibility="public")
     cullu = page("Çullu, Agdam")
     kinds = set(db.session.scalars(select(Job.kind).where(Job.payload["id"].as_integer() == cullu.id)))
-    assert kinds == {"search.index", "federation.record"}
+    # Indexed, recorded for the peers, and (being public) published to the node's fediverse followers.
+    assert kinds == {"search.index", "federation.record", "fediverse.publish"}
     document = content.content_type(TYPE).document(cullu.id)
     assert document["type"] == "Article" and document["knet:visibility"] == "public"
     assert "Çullu, Quzanlı" in document["content"]
