@@ -5,10 +5,13 @@ Every request has a timeout and a size limit, a JSON answer is checked to be JSO
 """
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -49,6 +52,39 @@ def get_json(url: str, signed_by: tuple[str, RSAPrivateKey] | None = None) -> di
     if answer.document is None:
         raise PeerUnreachable(f"{url} did not answer with a JSON document.")
     return answer.document
+
+
+def require_reachable_from(url: str, own_url: str) -> None:
+    """Refuse (PeerUnreachable) a stranger's address that leads into the node's own networks: a server of
+    the fediverse, which anyone may claim to be, must be on a public address, so that a request naming
+    http://10.0.0.5/… or http://localhost:5432/ cannot make the node probe its own network. A node that is
+    itself on a loopback or private address (a test, a demonstration, a closed municipal network) may reach
+    strangers there too."""
+    try:
+        own = _addresses(urlsplit(own_url).hostname or "")
+    except PeerUnreachable:  # a name only its proxy knows: the node is on the internet
+        own = set()
+    allowed = {"global"} | {_kind(address) for address in own}
+    for address in _addresses(urlsplit(url).hostname or ""):
+        if _kind(address) not in allowed:
+            raise PeerUnreachable(f"{url} is on a {_kind(address)} address, which this node does not contact "
+                                  "for servers outside its network.")
+
+
+def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise PeerUnreachable(f"The name {host[:200]} could not be resolved.") from None
+    return {ipaddress.ip_address(entry[4][0].split("%", 1)[0]) for entry in found}
+
+
+def _kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if address.is_loopback:
+        return "loopback"
+    if address.is_global:
+        return "global"
+    return "private"
 
 
 def post_signed(url: str, document: dict, ring: KeyRing, node_url: str, timeout: tuple = TIMEOUT) -> Answer:

@@ -88,6 +88,7 @@ def fetch_actor(key_id: str) -> RemoteActor:
 def _fetch(url: str) -> dict:
     node = peers.own_url()
     try:
+        client.require_reachable_from(url, node)
         return client.get_json(url, (fediverse_key_url(node), keys.fediverse_key(Path(current_app.instance_path))))
     except client.PeerUnreachable as exc:
         logger.info("Could not fetch the signer's document %s: %s", url, exc)

@@ -41,6 +41,8 @@ class FakeMastodon:
     def __init__(self, username: str = "eleni") -> None:
         self.username = username
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        #: The paths other servers fetched from it.
+        self.fetched: list[str] = []
         self.arrivals: list[Arrival] = []
         #: Changes to the actor document it publishes (to play a server that publishes something odd).
         self.actor_changes: dict = {}
@@ -154,6 +156,7 @@ class FakeMastodon:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
+                server.fetched.append(self.path)
                 if self.path == f"/users/{server.username}":
                     self._answer(200, server.actor_document())
                 else:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import func, select, update
 
 from federation import cavage, fediverse_followers, keys
+from federation.client import PeerUnreachable, require_reachable_from
 from federation.models import Follower, Published, Received, Replica
 from knet import jobs
 from knet.db import db
@@ -285,6 +286,16 @@ def test_a_signer_that_cannot_be_reached_or_signs_with_a_weak_key_is_refused(app
         assert (response.status_code, response.json["reason"]) == (401, "weak-key")
 
 
+def test_a_node_on_the_internet_never_fetches_a_signer_from_its_own_networks(app, client, mastodon):
+    """Anyone may claim a key on http://127.0.0.1:…/ or http://10.…/: a node on a public address refuses to
+    fetch it, so a stranger cannot make it probe the networks it sits in."""
+    app.config["KNET"]["url"] = "http://knet.athina.example"  # (an https node refuses http key ids anyway)
+    response = send(client, mastodon, mastodon.follow_activity(NODE))
+    assert (response.status_code, response.json["reason"]) == (401, "actor-unreachable")
+    assert mastodon.fetched == []
+    assert db.session.scalar(select(Follower.id)) is None
+
+
 def test_anyone_reads_the_public_outbox_and_public_objects_at_their_addresses(app, client):
     public = [page(f"Δημόσια σελίδα {number}") for number in range(22)]
     hidden = page("Σελίδα δικτύου Zqnetwork", visibility="network")
@@ -346,3 +357,21 @@ def test_a_mastodon_user_finds_the_node_actor_through_webfinger(app, client):
     # Peers keep reading the Ed25519 keys.
     assert [entry["id"] for entry in actor["knet:keys"]] == [
         keys.key_url(NODE, keys.load(Path(app.instance_path)).current.id)]
+
+
+@pytest.mark.parametrize("own, stranger, allowed", [
+    ("https://knet.athina.example", "https://93.184.216.34/users/eleni", True),
+    ("https://knet.athina.example", "http://127.0.0.1:8080/actor", False),
+    ("https://knet.athina.example", "https://10.0.0.5/actor", False),
+    ("https://knet.athina.example", "https://[::1]/actor", False),
+    ("https://knet.athina.example", "https://169.254.169.254/latest/meta-data", False),
+    ("http://127.0.0.1:5000", "http://127.0.0.1:8080/actor", True),
+    ("http://127.0.0.1:5000", "https://192.168.1.10/actor", False),
+    ("http://10.1.2.3:5000", "https://10.9.9.9/actor", True),
+])
+def test_which_strangers_addresses_a_node_contacts(own, stranger, allowed):
+    if allowed:
+        require_reachable_from(stranger, own)
+    else:
+        with pytest.raises(PeerUnreachable, match="address"):
+            require_reachable_from(stranger, own)
