@@ -77,6 +77,8 @@ def item_json(course: Course, item: dict, done: set[str]) -> dict:
     }
     if item["kind"] == "lesson":
         return {**shown, "url": url_for("learning_api.complete_lesson", key=item["key"])}
+    if item["kind"] == "scorm":  # learned in the browser only: its page plays the package
+        return shown
     return {**shown, "pass_percent": item["pass_percent"], "max_attempts": item["max_attempts"],
             "question_count": len(item["questions"]), "url": url_for("learning_api.get_quiz", key=item["key"])}
 

@@ -125,9 +125,10 @@ def _done_by_step(course: Course) -> dict[str, dict[str, int]]:
         select(Progress.item_key, func.count(Progress.viewed_at), func.count(Progress.passed_at))
         .join(Enrolment, Enrolment.id == Progress.enrolment_id)
         .where(Enrolment.course_id == course.id).group_by(Progress.item_key))
-    done: dict[str, dict[str, int]] = {"lesson": {}, "quiz": {}}
+    done: dict[str, dict[str, int]] = {"lesson": {}, "quiz": {}, "scorm": {}}
     for key, viewed, passed in rows:
         done["lesson"][key], done["quiz"][key] = viewed, passed
+        done["scorm"][key] = viewed  # a SCORM lesson completed
     return done
 
 
@@ -164,7 +165,7 @@ def csv_rows(stats: CourseStats) -> list[list[str | int | float]]:
              [_("Average best quiz score (%)"), _blank(stats.average_best)], []]
     rows.append([_("Step number"), _("Module"), _("Title"), _("Kind"), _("Learners who did it"),
                  _("Share of the enrolled (%)")])
-    kinds = {"lesson": _("Lesson"), "quiz": _("Quiz")}
+    kinds = {"lesson": _("Lesson"), "quiz": _("Quiz"), "scorm": _("SCORM lesson")}
     rows += [[step.number, step.module_title, step.title, kinds[step.kind], step.done, step.percent]
              for step in stats.steps]
     rows += [[], [_("Quiz"), _("Learners who answered it"), _("Learners who passed it"), _("Attempts made"),

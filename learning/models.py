@@ -1,7 +1,8 @@
 """Courses, their modules, lessons and quizzes, published versions, enrolments, progress, quiz
 attempts, assignments and certificates.
 
-A course is edited as a working copy (modules → items, an item being a lesson or a quiz). Publishing
+A course is edited as a working copy (modules → items, an item being a lesson, a quiz or a SCORM
+package). Publishing
 freezes the working copy into a numbered `CourseVersion` (a JSON snapshot, answers included) which
 learners read and are graded against. Every module, item, quiz question and option has a stable
 `key` that survives edits, so a learner's progress carries from one version to the next.
@@ -17,7 +18,8 @@ from auth.models import Department, User
 from knet.db import db, utcnow
 
 STATES = ("draft", "published", "archived")
-ITEM_KINDS = ("lesson", "quiz")
+ITEM_KINDS = ("lesson", "quiz", "scorm")
+SCORM_VERSIONS = ("1.2", "2004")
 QUESTION_KINDS = ("single", "multiple", "truefalse", "numeric")
 ENROLMENT_SOURCES = ("self", "assignment")
 
@@ -101,7 +103,7 @@ class Module(db.Model):
 
 
 class Item(db.Model):
-    """A step of a module: a lesson to read, or a quiz to pass."""
+    """A step of a module: a lesson to read, a quiz to pass, or a SCORM package to work through."""
 
     __tablename__ = "learning_items"
     __table_args__ = (UniqueConstraint("module_id", "key"),)
@@ -123,8 +125,12 @@ class Item(db.Model):
     max_attempts: Mapped[int] = mapped_column(default=0)
     shuffle_questions: Mapped[bool] = mapped_column(default=False)
     shuffle_options: Mapped[bool] = mapped_column(default=False)
+    #: SCORM lessons: the package uploaded last (earlier ones stay, for the versions that froze them).
+    scorm_package_id: Mapped[int | None] = mapped_column(ForeignKey("learning_scorm_packages.id",
+                                                                    ondelete="SET NULL"))
 
     module: Mapped[Module] = relationship(back_populates="items")
+    scorm_package: Mapped[ScormPackage | None] = relationship()
     questions: Mapped[list[QuizQuestion]] = relationship(back_populates="quiz", order_by="QuizQuestion.position",
                                                          cascade="all, delete-orphan")
     #: Deleting a lesson leaves its files' rows (published versions still list them): the foreign key sets
@@ -178,6 +184,28 @@ class Attachment(db.Model):
     item: Mapped[Item | None] = relationship(back_populates="attachments")
 
 
+class ScormPackage(db.Model):
+    """A SCORM package (a ZIP) given as a lesson, checked on upload, kept once per content in the media
+    directory, and served from the ZIP itself, never unpacked (learning.scorm_package, scorm_serving)."""
+
+    __tablename__ = "learning_scorm_packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("learning_courses.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    #: SHA-256 of the ZIP: its name in the media directory.
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: One of SCORM_VERSIONS, from the manifest.
+    version: Mapped[str] = mapped_column(String(4))
+    #: The title of the manifest's organization.
+    title: Mapped[str] = mapped_column(String(200))
+    #: The file opened first, a path inside the ZIP, with the query its manifest gives it.
+    launch: Mapped[str] = mapped_column(String(1000))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CourseVersion(db.Model):
     """A published state of a course, frozen: what learners read and are graded against."""
 
@@ -226,6 +254,40 @@ class Progress(db.Model):
     passed_at: Mapped[datetime | None]
     #: Quizzes: the best score so far, in percent.
     best_percent: Mapped[int | None]
+
+
+class ScormState(db.Model):
+    """What a SCORM lesson's content last reported for a learner (learning.scorm_runtime), so they resume
+    where they stopped; learning_progress holds what counts for the course (completed, passed, score)."""
+
+    __tablename__ = "learning_scorm_states"
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("learning_enrolments.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: One of SCORM_VERSIONS: the data model the values below come from.
+    version: Mapped[str] = mapped_column(String(4))
+    #: 1.2: cmi.core.lesson_status; 2004: cmi.completion_status.
+    completion_status: Mapped[str] = mapped_column(String(20), default="not attempted")
+    #: 2004: cmi.success_status ("passed", "failed", "unknown"); 1.2 tells it in lesson_status.
+    success_status: Mapped[str] = mapped_column(String(10), default="unknown")
+    score_raw: Mapped[float | None]
+    score_min: Mapped[float | None]
+    score_max: Mapped[float | None]
+    #: 2004: cmi.score.scaled, from -1 to 1.
+    score_scaled: Mapped[float | None]
+    #: cmi.core.lesson_location / cmi.location: where the content says the learner is.
+    location: Mapped[str] = mapped_column(String(1000), default="")
+    #: cmi.suspend_data: what the content keeps for itself between sessions.
+    suspend_data: Mapped[str] = mapped_column(Text, default="")
+    #: cmi.core.exit / cmi.exit of the last session ("suspend": the next one resumes).
+    exit: Mapped[str] = mapped_column(String(10), default="")
+    #: The sessions' times added up (cmi.core.total_time / cmi.total_time).
+    total_seconds: Mapped[float] = mapped_column(default=0.0)
+    #: How many times the content was started (LMSInitialize / Initialize), and when last.
+    launches: Mapped[int] = mapped_column(default=0)
+    initialized_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class QuizAttempt(db.Model):

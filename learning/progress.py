@@ -1,8 +1,9 @@
 """Learning a course: enrolling, reading lessons, resuming, and completing.
 
 Progress is kept by the stable keys of lessons and quizzes, so it carries from one published
-version to the next. A course is complete when every lesson of its newest version has been viewed
-and every quiz passed; completing it issues a certificate (learning.certificates).
+version to the next. A course is complete when every lesson of its newest version has been viewed,
+every quiz passed and every SCORM lesson completed (or passed); completing it issues a certificate
+(learning.certificates).
 """
 from __future__ import annotations
 
@@ -150,6 +151,20 @@ def record_quiz(enrolment: Enrolment, key: str, percent: int, passed: bool) -> N
     check_completion(enrolment)
 
 
+def record_scorm(enrolment: Enrolment, key: str, *, completed: bool, passed: bool, percent: int | None) -> None:
+    """Keep what a SCORM lesson's content reported (learning.scorm_runtime calls it): completed or passed
+    marks it done, passed marks it passed, and a score counts towards the best percent."""
+    progress = _progress(enrolment, key)
+    if completed or passed:
+        progress.viewed_at = progress.viewed_at or utcnow()
+    if passed and progress.passed_at is None:
+        progress.passed_at = utcnow()
+    if percent is not None:
+        progress.best_percent = max(progress.best_percent or 0, percent)
+    db.session.flush()
+    check_completion(enrolment)
+
+
 def outline(course: Course, enrolment: Enrolment | None) -> Outline:
     """The newest version's lessons and quizzes, numbered, with what the learner has done."""
     items = versions.items_of(versions.get_version(course).snapshot)
@@ -198,4 +213,5 @@ def _records(enrolment: Enrolment | None) -> dict[str, Progress]:
 def _done(item: dict, record: Progress | None) -> bool:
     if record is None:
         return False
-    return record.viewed_at is not None if item["kind"] == "lesson" else record.passed_at is not None
+    # A SCORM lesson counts once completed (or passed, which records it viewed too).
+    return record.viewed_at is not None if item["kind"] in ("lesson", "scorm") else record.passed_at is not None

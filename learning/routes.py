@@ -14,7 +14,7 @@ from knet.db import db
 from knet.errors import Conflict
 from knet.render_cache import cached_view
 from knet.views import add_nav_link
-from learning import catalogue as reading, certificates, courses, progress
+from learning import catalogue as reading, certificates, courses, progress, scorm_routes
 from learning.catalogue import DURATIONS, MAX_QUERY_CHARS, ORDERS, CatalogueQuery
 from learning.forms import EnrolForm
 from learning.models import Course
@@ -106,16 +106,19 @@ def enrol(course_id: int):
 
 @bp.get("/learning/courses/<int:course_id>/steps/<key>")
 def step(course_id: int, key: str):
-    """A lesson (which now counts as read) or a quiz's introduction, for an enrolled learner."""
+    """A lesson (which now counts as read), a quiz's introduction, or a SCORM lesson's player, for an
+    enrolled learner."""
     actor = _actor()
     course = courses.get_course(actor, course_id)
     progress.find_item(course, key)  # an unknown step is a 404 for everyone
     if progress.enrolment_of(actor, course) is None:
         flash(_("Enrol in this course to read its lessons and take its quizzes."), "info")
         return _to_course(course)
-    progress.open_item(actor, course, key)
+    item = progress.open_item(actor, course, key)
     db.session.commit()
-    return render_template("learning/step.html", shown=reading.step_page(actor, course, key), course=course)
+    player = scorm_routes.player(course, item) if item["kind"] == "scorm" else None
+    return render_template("learning/step.html", shown=reading.step_page(actor, course, key), course=course,
+                           player=player)
 
 
 # My learning --------------------------------------------------------------------------------------

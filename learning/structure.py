@@ -135,7 +135,13 @@ def add_lesson(actor: User | None, module: Module, title: str, body: str) -> Ite
                                          html=markup.render(_body(body))))
 
 
+def add_scorm(actor: User | None, module: Module, title: str) -> Item:
+    """A SCORM lesson, without its package yet (learning.scorm_package.add_package gives it one)."""
+    return _add_item(actor, module, Item(kind="scorm", title=_title(title)))
+
+
 def update_lesson(actor: User | None, item: Item, title: str, body: str) -> Item:
+    """Save a lesson's title and text (a SCORM lesson's text introduces its package)."""
     require_editor(actor, item.module.course)
     item.title, item.body = _title(title), _body(body)
     item.html = markup.render(item.body)

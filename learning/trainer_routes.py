@@ -28,7 +28,8 @@ from learning.trainer_forms import (KIND_CHOICES, KIND_HINTS, CourseForm, Lesson
 bp = Blueprint("learning_trainer", __name__, template_folder="templates")
 
 STATE_NAMES = {"draft": _l("Draft"), "published": _l("Published"), "archived": _l("Archived")}
-KIND_NAMES = {"lesson": _l("Lesson"), "quiz": _l("Quiz"), "module": _l("Module"), "course": _l("Course")}
+KIND_NAMES = {"lesson": _l("Lesson"), "quiz": _l("Quiz"), "scorm": _l("SCORM lesson"), "module": _l("Module"),
+              "course": _l("Course")}
 COURSE_FIELDS = {"title": _l("The course's title changed."), "summary": _l("The course's summary changed."),
                  "description": _l("The course's description changed.")}
 CHANGE_SENTENCES = {
@@ -44,6 +45,11 @@ CHANGE_SENTENCES = {
     ("renamed", "quiz"): _l("Quiz “%(before)s” renamed “%(title)s”"),
     ("changed", "quiz"): _l("Quiz “%(title)s” changed"),
     ("moved", "quiz"): _l("Quiz “%(title)s” moved from module “%(before)s” to module “%(after)s”"),
+    ("added", "scorm"): _l("SCORM lesson “%(title)s” added"),
+    ("removed", "scorm"): _l("SCORM lesson “%(title)s” removed"),
+    ("renamed", "scorm"): _l("SCORM lesson “%(before)s” renamed “%(title)s”"),
+    ("changed", "scorm"): _l("SCORM lesson “%(title)s” changed"),
+    ("moved", "scorm"): _l("SCORM lesson “%(title)s” moved from module “%(before)s” to module “%(after)s”"),
 }
 ATTACHMENT_ENDPOINTS = ("learning_attachments.upload", "learning_attachments.remove",
                         "learning_attachments.download")
@@ -266,14 +272,18 @@ def add_item(course_id: int, module_id: int):
             item = structure.add_quiz(current_user, module, form.title.data or "")
         elif form.kind.data == "lesson":
             item = structure.add_lesson(current_user, module, form.title.data or "", "")
+        elif form.kind.data == "scorm":
+            item = structure.add_scorm(current_user, module, form.title.data or "")
         else:
-            raise Invalid(_l("Add a lesson or a quiz: press one of the two buttons."))
+            raise Invalid(_l("Add a lesson, a quiz or a SCORM package: press one of the buttons."))
     except REFUSALS as exc:
         refused(form, exc)
         return _edit_page(course, refused_form=(key, form), status=exc.status)
     db.session.commit()
     if item.kind == "quiz":
         flash(_("The quiz “%(title)s” was added. Set it up and add its questions.", title=item.title), "success")
+    elif item.kind == "scorm":
+        flash(_("The SCORM lesson “%(title)s” was added. Upload its package.", title=item.title), "success")
     else:
         flash(_("The lesson “%(title)s” was added. Write its text.", title=item.title), "success")
     return redirect(url_for("learning_trainer.edit_item", course_id=course.id, item_id=item.id))
@@ -290,6 +300,8 @@ def edit_item(course_id: int, item_id: int):
     course, item = _item(course_id, item_id)
     if item.kind == "quiz":
         return _edit_quiz(course, item)
+    if item.kind == "scorm":  # its page is learning.scorm_routes.edit
+        return redirect(url_for("learning_scorm.edit", course_id=course.id, item_id=item.id), 303)
     form = LessonForm(title=item.title, body=item.body)
     preview = None
     if form.validate_on_submit():

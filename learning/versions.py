@@ -47,6 +47,11 @@ def _item(item: Item) -> dict:
                       questions=[{"key": q.key, "kind": q.kind, "prompt": q.prompt, "prompt_html": q.prompt_html,
                                   "options": q.options, "number": q.number, "tolerance": q.tolerance,
                                   "feedback": q.feedback} for q in item.questions])
+    if item.kind == "scorm":
+        package = item.scorm_package
+        frozen["scorm"] = package and {"id": package.id, "filename": package.filename, "size": package.size,
+                                       "sha256": package.sha256, "version": package.version,
+                                       "title": package.title, "launch": package.launch}
     return frozen
 
 
@@ -65,6 +70,9 @@ def publish(actor: User | None, course: Course, note: str = "") -> CourseVersion
     empty = [item["title"] for item in items if item["kind"] == "quiz" and not item["questions"]]
     if empty:
         raise Invalid(_l("The quiz “%(title)s” has no questions yet.", title=empty[0]))
+    unpacked = [item["title"] for item in items if item["kind"] == "scorm" and not item["scorm"]]
+    if unpacked:
+        raise Invalid(_l("The SCORM lesson “%(title)s” has no package yet.", title=unpacked[0]))
     version = CourseVersion(course_id=course.id, number=course.published_version + 1, snapshot=frozen,
                             note=note.strip(), published_by_id=actor.id)
     db.session.add(version)
@@ -145,7 +153,7 @@ def compare(old: dict, new: dict) -> list[Change]:
 
 
 def _content(item: dict) -> tuple:
-    return (item["body"], [a["sha256"] for a in item["attachments"]],
+    return (item["body"], [a["sha256"] for a in item["attachments"]], (item.get("scorm") or {}).get("sha256"),
             {k: item.get(k) for k in ("pass_percent", "max_attempts", "shuffle_questions", "shuffle_options",
                                       "questions")})
 
@@ -161,6 +169,10 @@ def _text_of(item: dict) -> str:
     """An item as text, for a line diff: the lesson's Markdown, or the quiz's questions and options."""
     if item["kind"] == "lesson":
         return item["body"]
+    if item["kind"] == "scorm":
+        package = item.get("scorm") or {}
+        return "\n".join([item["body"], gettext("SCORM package: %(name)s (%(sha256)s)",
+                                                 name=package.get("filename", ""), sha256=package.get("sha256", ""))])
     attempts = item["max_attempts"] or gettext("unlimited")
     lines = [item["body"], gettext("Pass mark: %(percent)d%%. Attempts: %(attempts)s.", percent=item["pass_percent"],
                                    attempts=attempts)]

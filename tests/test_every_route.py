@@ -64,7 +64,7 @@ def _values(app, slugs) -> dict[str, list]:
             "key": ["zqskill", "secretzq", *db.session.scalars(select(Item.key))], "skill": ["zqskill"], "name": ["secretzq"],
             "community_id": [1], "question_id": [1, 2], "answer_id": [1],
             "notification_id": [1], "course_id": [1, 2, 3, 4], "module_id": [1, 4], "item_id": [1, 4], "certificate_id": ["nope"], "attachment_id": [1],
-            "filename": ["notes.pdf"], "tag": ["secretzq"], "import_id": [1],
+            "filename": ["notes.pdf"], "token": ["nope"], "path": ["index.html"], "tag": ["secretzq"], "import_id": [1],
             "dataset_file": ["pages.jsonl", "pages.csv", "courses.csv", "catalog.jsonld", "nope.txt"]}
 
 

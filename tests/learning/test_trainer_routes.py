@@ -398,7 +398,7 @@ def test_numbers_of_other_kinds_of_question_are_ignored(trainer, browse, built):
     ("modules/{module}/items", {"module-{module}-new-title": "", "module-{module}-new-kind": "lesson"}, 400,
      "The title must have between 1 and 200 characters."),
     ("modules/{module}/items", {"module-{module}-new-title": "Άσκηση", "module-{module}-new-kind": "essay"}, 400,
-     "Add a lesson or a quiz: press one of the two buttons."),
+     "Add a lesson, a quiz or a SCORM package: press one of the buttons."),
     ("items/{lesson}/edit", {"title": "Μ" * 201, "body": "Κρατήστε με."}, 400,
      "The title must have between 1 and 200 characters."),
     ("items/{lesson}/edit", {"title": "Μάθημα", "body": "Κρατήστε\x00με."}, 400,
