@@ -83,7 +83,6 @@ def violations(module: str, imported: set[str]) -> list[str]:
               # MediaWiki import: the wikitext parser, and the streaming XML reader of exports.
               "mwparserfromhell": module == "wiki.wikitext",
               "lxml": module == "wiki.mediawiki",
-
               # SCORM manifests, parsed without DTDs or entities.
               "defusedxml": module == "learning.scorm_package"}
     problems += [f"imports {library} (owned by another module)" for library, allowed in owners.items()
