@@ -100,6 +100,8 @@ def import_dump(actor: User | None, file: BinaryIO, *, visibility: str = "intern
             redirects.append((page.title, target))
         else:
             run.page(page)
+    # Links to the new pages change colour once, not once per page.
+    services.rerender_linking_pages(run.created)
     # Redirects last: their targets may come after them in the file.
     for title, target in redirects:
         run.redirect(title, target)
@@ -119,6 +121,8 @@ class _Run:
     max_body_bytes: int
     report: Report
     authors: dict[str, User | None] = field(default_factory=dict)
+    #: The addresses of the pages this import created, whose links it re-renders at its end.
+    created: list[str] = field(default_factory=list)
 
     def page(self, page: mediawiki.Page) -> None:
         key = f"{self.site.key} page {page.id}"
@@ -136,7 +140,8 @@ class _Run:
         last = conversions[-1]
         data = PageInput(page.title, "", self.language, _tags(last.categories), self.visibility, self.licence)
         try:
-            saved = services.import_history(self.actor, existing, data, history, self.max_body_bytes, import_key=key)
+            saved = services.import_history(self.actor, existing, data, history, self.max_body_bytes, import_key=key,
+                                            links_later=self.created)
         except Conflict:
             self.report.collisions.append(page.title)
             return

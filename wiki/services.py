@@ -240,7 +240,7 @@ def create_page(actor: User | None, data: PageInput, max_body_bytes: int) -> Pag
     page.tags = _tags(data.tags)
     db.session.add(page)
     _add_revision(page, actor, data.title, data.body, data.summary)
-    _rerender_linking_pages([slug])
+    rerender_linking_pages([slug])
     logger.info("%s created page %s", actor.username, slug)
     return page
 
@@ -262,7 +262,7 @@ def update_page(actor: User | None, page: Page, data: PageInput, base_revision: 
     page.tags = _tags(data.tags)
     _add_revision(page, actor, data.title, data.body, data.summary)
     if page.slug != old_slug:
-        _rerender_linking_pages([old_slug, page.slug])
+        rerender_linking_pages([old_slug, page.slug])
     logger.info("%s saved page %s (revision %d)", actor.username, page.slug, page.revision)
     return page
 
@@ -278,7 +278,7 @@ def rename_page(actor: User | None, page: Page, new_title: str, summary: str = "
     _move(actor, page, title)
     summary = summary or _in_node_language(_l("Renamed from “%(title)s”", title=old_title))
     _add_revision(page, actor, title, page.current.body, summary)
-    _rerender_linking_pages([old_slug, page.slug])
+    rerender_linking_pages([old_slug, page.slug])
     logger.info("%s renamed page %s to %s", actor.username, old_slug, page.slug)
     return page
 
@@ -302,7 +302,7 @@ def delete_page(actor: User | None, page: Page) -> None:
     page.deleted_at = utcnow()
     db.session.flush()
     _record_change(page)
-    _rerender_linking_pages([page.slug])
+    rerender_linking_pages([page.slug])
     logger.info("%s deleted page %s", actor.username, page.slug)
 
 
@@ -314,7 +314,7 @@ def restore_page(actor: User | None, page: Page) -> None:
     page.deleted_at = None
     db.session.flush()
     _record_change(page)
-    _rerender_linking_pages([page.slug])
+    rerender_linking_pages([page.slug])
     logger.info("%s restored page %s", actor.username, page.slug)
 
 
@@ -332,9 +332,11 @@ class PastRevision:
 
 
 def import_history(actor: User | None, page: Page | None, data: PageInput, history: list[PastRevision],
-                   max_body_bytes: int, import_key: str | None = None) -> Page:
+                   max_body_bytes: int, import_key: str | None = None, links_later: list[str] | None = None) -> Page:
     """Create a page (`page` None) with revisions written on another wiki, or add more of them to a page
-    imported before; each keeps its date and author. Nothing is written unless every revision is valid."""
+    imported before; each keeps its date and author. Nothing is written unless every revision is valid.
+    With `links_later`, a new page's address is added to it instead of re-rendering the pages that link
+    to it now: an import of many pages does that once at its end (rerender_linking_pages)."""
     require_role(actor, "admin")
     data = validate(data, max_body_bytes)
     history = [replace(past, body=validate(replace(data, body=past.body, summary=past.summary[:MAX_SUMMARY]),
@@ -356,8 +358,10 @@ def import_history(actor: User | None, page: Page | None, data: PageInput, histo
         _add_revision(page, past.author, page.title, past.body, past.summary[:MAX_SUMMARY], at=past.at,
                       author_name=past.author_name, import_key=past.import_key, record=False)
     _record_change(page)
-    if created:
-        _rerender_linking_pages([page.slug])
+    if created and links_later is not None:
+        links_later.append(page.slug)
+    elif created:
+        rerender_linking_pages([page.slug])
     logger.info("%s imported %d revision(s) of page %s", actor.username, len(history), page.slug)
     return page
 
@@ -367,7 +371,7 @@ def add_redirect(actor: User | None, slug: str, page: Page) -> None:
     require_role(actor, "admin")
     _require_free(actor, slug)
     db.session.add(Redirect(slug=slug, page_id=page.id))
-    _rerender_linking_pages([slug])
+    rerender_linking_pages([slug])
 
 
 def preview(body: str) -> str:
@@ -480,12 +484,15 @@ def _resolver(titles: list[str], this_page: Page | None = None) -> markup.LinkRe
     return resolve
 
 
-def _rerender_linking_pages(slugs: list[str]) -> None:
-    """A page appeared, moved or went: links to it in other pages' current text change colour."""
+def rerender_linking_pages(slugs: list[str]) -> None:
+    """Pages appeared, moved or went: links to them in other pages' current text change colour (each
+    linking page is rendered once, however many of the pages it links to)."""
     db.session.flush()
-    sources = db.session.scalars(select(Page).join(Link, Link.source_id == Page.id)
-                                 .where(Link.target_slug.in_(slugs)).distinct())
-    for page in sources:
+    sources = {}
+    for start in range(0, len(slugs), 500):  # a database takes so many values in one IN (…)
+        sources.update((page.id, page) for page in db.session.scalars(
+            select(Page).join(Link, Link.source_id == Page.id).where(Link.target_slug.in_(slugs[start:start + 500]))))
+    for page in sources.values():
         current = page.current
         current.html = markup.render(current.body, _resolver(markup.wiki_link_titles(current.body), page))
     db.session.flush()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -170,6 +171,21 @@ def test_a_redirect_page_becomes_a_redirect(app, corpus, admin):
     assert '<a class="wikilink" href="/wiki/april" rel="noopener noreferrer nofollow">the fourth</a>' in html
     again = run_import(admin, small_export(redirect_to="April"))
     assert again.redirects == 0 and again.collisions == []
+
+
+def test_a_link_to_a_page_further_on_in_the_export_leads_to_it_once_imported(app, admin):
+    first = ("<page><title>Άδειες</title><ns>0</ns><id>1</id><revision><id>11</id><timestamp>2021-01-01T10:00:00Z"
+             "</timestamp><contributor><username>Νίκος</username><id>5</id></contributor><text>Δείτε [[Δικαιολογητικά]]."
+             "</text></revision></page>")
+    second = ("<page><title>Δικαιολογητικά</title><ns>0</ns><id>2</id><revision><id>21</id><timestamp>"
+              "2021-01-02T10:00:00Z</timestamp><contributor><username>Νίκος</username><id>5</id></contributor>"
+              "<text>Ταυτότητα.</text></revision></page>")
+    export = small_export().replace("<page><title>Κανονισμός".encode(), (first + second).encode()
+                                    + "<page><title>Κανονισμός".encode())
+    assert run_import(admin, export).pages_created == 3
+    html = page("Άδειες").current.html
+    assert f'<a class="wikilink" href="/wiki/{quote(page("Δικαιολογητικά").slug)}"' in html
+    assert "missing" not in html
 
 
 @pytest.mark.parametrize("name", NEGATIVE)
