@@ -36,10 +36,12 @@ for (const name of ['alert', 'prompt', 'confirm', 'print']) {
 # Anything in the rendered document that could run script now or on a later hover, click or focus.
 DANGER = r"""() => {
   const found = [];
-  // The one script knet itself loads (the search box's suggestions) is the only one allowed.
+  // The one script knet itself loads (the search box's suggestions) is the only one allowed; the links
+  // allowed are knet's own, in the head: its style sheet, its OpenSearch description and its Atom feeds.
   const bad = 'script:not(head > script[src="/static/search-suggest.js"]), '
             + 'iframe, frame, frameset, object, embed, applet, svg, math, style:not(head style), '
-            + 'link:not([rel=stylesheet][href^="/static/"]):not([rel=search][href="/opensearch.xml"]), '
+            + 'link:not([rel=stylesheet][href^="/static/"]):not([rel=search][href="/opensearch.xml"])'
+            + ':not(head > link[rel=alternate][type="application/atom+xml"][href^="/"]), '
             + 'meta[http-equiv], base, template, '
             + 'main form:not([action^="/"]), .content form, .content input, .content button, .content textarea';
   for (const el of document.querySelectorAll(bad))
