@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite on SQLite and, at the same time, on PostgreSQL
-# without the browser tests and the XSS-corpus page walks (what a page renders is the same on both databases).
+# without the browser tests, the XSS-corpus page walks and the tests marked sqlite_only (see below).
 # As root it installs the Debian packages itself; otherwise it names the ones that are missing.
 # Extra arguments go to pytest, e.g. -x or -k wiki.
 set -euo pipefail
@@ -29,22 +29,33 @@ fi
 
 bash scripts/install.sh --test
 
-# The two runs go side by side (a machine has at least two cores; together they take about as long as the
-# longer one): PostgreSQL in the background into a log, shown after SQLite, which shows its progress as it goes.
-# Each has a temporary directory of its own.
+# Two lines of work go side by side (a machine has at least two cores), each with a temporary directory of
+# its own: in the background, the suite on PostgreSQL (without the browser tests, the XSS-corpus page walks and
+# the tests marked sqlite_only) and then the browser tests on SQLite, into a log shown at the end; in the
+# foreground, the rest of the suite on SQLite, showing its progress as it goes. The browser tests join the
+# shorter line so that both end at about the same time.
 work="$(mktemp -d)"
-trap 'kill "${postgres_run:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
-.venv/bin/python -m pytest --database postgresql -m "not browser and not corpus_pages and not sqlite_only" --durations=20 \
-  --basetemp "$work/postgresql" -p no:cacheprovider "$@" >"$work/postgresql.log" 2>&1 &
-postgres_run=$!
-echo "== Test suite on SQLite"
+trap 'kill "${background:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# pytest's exit status 5 means that the options given (-k …) selected none of a run's tests: not a failure.
+run() { .venv/bin/python -m pytest --durations=20 -p no:cacheprovider "$@" || { status=$?; [ "$status" = 5 ] || return "$status"; }; }
+(
+  postgres_status=0 browser_status=0
+  echo "== Test suite on PostgreSQL (without the browser tests, the XSS-corpus page walks and the SQLite-only tests)"
+  run --database postgresql -m "not browser and not corpus_pages and not sqlite_only" --basetemp "$work/postgresql" \
+    "$@" || postgres_status=$?
+  echo "== Browser tests (Chromium) on SQLite"
+  run --database sqlite -m browser --basetemp "$work/browser" "$@" || browser_status=$?
+  echo "$postgres_status $browser_status" >"$work/background.status"
+) >"$work/background.log" 2>&1 &
+background=$!
+echo "== Test suite on SQLite (without the browser tests, which run after the PostgreSQL run)"
 sqlite_status=0
-.venv/bin/python -m pytest --database sqlite --durations=20 --basetemp "$work/sqlite" "$@" || sqlite_status=$?
-echo "== Test suite on PostgreSQL (without the browser tests, the XSS-corpus page walks and the SQLite-only tests)"
-postgres_status=0
-wait "$postgres_run" || postgres_status=$?
-cat "$work/postgresql.log"
-if [ "$sqlite_status" != 0 ] || [ "$postgres_status" != 0 ]; then
-  echo "Tests failed: SQLite run exit status $sqlite_status, PostgreSQL run exit status $postgres_status." >&2
+run --database sqlite -m "not browser" --basetemp "$work/sqlite" "$@" || sqlite_status=$?
+wait "$background" || true
+cat "$work/background.log"
+read -r postgres_status browser_status <"$work/background.status" || { postgres_status=1 browser_status=1; }
+if [ "$sqlite_status" != 0 ] || [ "$postgres_status" != 0 ] || [ "$browser_status" != 0 ]; then
+  echo "Tests failed: exit status $sqlite_status on SQLite, $postgres_status on PostgreSQL, $browser_status in the" \
+       "browser tests." >&2
   exit 1
 fi

@@ -9,6 +9,9 @@ from tests.auth.test_digest import with_mail
 from tests.mailserver import Authority, MailServer
 from tests.test_cli import assert_one_sentence_failure, knet_all
 
+#: Run on SQLite only: what the mail server answers does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
+
 NODE = "Δήμος Δοκιμών"
 
 

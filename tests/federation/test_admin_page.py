@@ -20,6 +20,9 @@ from tests.federation.fake_peer import FakePeer
 from tests.federation.network import at
 from tests.forms import csrf_token
 
+#: Run on SQLite only: the page's handshake with other nodes does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
+
 PAGE = "/admin/federation"
 #: The address of the test node itself (tests/conftest.py's template node).
 OWN_URL = "http://127.0.0.1:5000"

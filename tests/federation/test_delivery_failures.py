@@ -7,6 +7,7 @@ import time
 from contextlib import ExitStack
 from datetime import UTC
 
+import pytest
 from sqlalchemy import select
 
 from federation.models import DeadLetter, Peer
@@ -32,6 +33,7 @@ def seconds(moment) -> float:
     return moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()
 
 
+@pytest.mark.sqlite_only  # what misbehaving peers answer over HTTP does not depend on the database
 def test_misbehaving_peers_get_backoff_or_dead_letters_and_hold_up_nobody(make_node, tmp_path):
     athens = make_node("Δήμος Αθηναίων", worker=True, **PUSH_ONLY)
     heraklion = make_node("Δήμος Ηρακλείου", worker=True, **PUSH_ONLY)

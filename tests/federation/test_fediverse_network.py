@@ -2,6 +2,7 @@
 server fetches the node's actor for its key and checks every signature with it, as Mastodon would."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from federation.models import Follower
@@ -10,6 +11,9 @@ from knet.jobs import DONE, Job
 from tests.federation.fake_mastodon import FakeMastodon
 from tests.federation.network import at, eventually, write_page
 from wiki.models import Page
+
+#: Run on SQLite only: a follower's HTTP does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
 
 
 def settled(node) -> bool:

@@ -16,6 +16,9 @@ from knet.db import db
 from tests.federation.conftest import node_maker
 from tests.federation.network import FAST, at, eventually, peer_all, replicas, signed_get, write_page
 
+#: Run on SQLite only: merging answers over HTTP does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
+
 DEADLINE_MS = 800
 
 

@@ -10,6 +10,9 @@ import requests
 
 from federation import keys, signatures
 
+#: Run on SQLite only: the handshake over HTTP does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
+
 INBOX = "/federation/inbox"
 
 

@@ -31,6 +31,9 @@ from tests.federation.fake_peer import FakePeer
 from tests.federation.conftest import Node, free_port
 from tests.federation.network import at, peer_all
 
+#: Run on SQLite only: OpenID Connect between nodes does not depend on the database.
+pytestmark = pytest.mark.sqlite_only
+
 ALG = "Ed25519"
 ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
