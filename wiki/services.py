@@ -488,11 +488,14 @@ def rerender_linking_pages(slugs: list[str]) -> None:
     """Pages appeared, moved or went: links to them in other pages' current text change colour (each
     linking page is rendered once, however many of the pages it links to)."""
     db.session.flush()
-    sources = {}
-    for start in range(0, len(slugs), 500):  # a database takes so many values in one IN (…)
-        sources.update((page.id, page) for page in db.session.scalars(
-            select(Page).join(Link, Link.source_id == Page.id).where(Link.target_slug.in_(slugs[start:start + 500]))))
-    for page in sources.values():
-        current = page.current
-        current.html = markup.render(current.body, _resolver(markup.wiki_link_titles(current.body), page))
-    db.session.flush()
+    # A few hundred at a time (a database takes so many values in one IN (…)), flushed as they go: an
+    # import's thousands of pages are never all held in memory at once.
+    linking: set[int] = set()
+    for start in range(0, len(slugs), 500):
+        linking.update(db.session.scalars(select(Link.source_id).where(Link.target_slug.in_(slugs[start:start + 500]))))
+    ordered = sorted(linking)
+    for start in range(0, len(ordered), 100):
+        for page in db.session.scalars(select(Page).where(Page.id.in_(ordered[start:start + 100]))):
+            current = page.current
+            current.html = markup.render(current.body, _resolver(markup.wiki_link_titles(current.body), page))
+        db.session.flush()
