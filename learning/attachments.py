@@ -121,17 +121,23 @@ def shown_inline(content_type: str) -> bool:
 
 # Attaching and removing --------------------------------------------------------------------------
 
+def upload_name(filename: str, data: bytes) -> str:
+    """The uploaded file's name as stored, once its size is within the node's limit (TooLarge otherwise)."""
+    name = clean_filename(filename)
+    limit = max_upload_bytes()
+    if len(data) > limit:
+        raise TooLarge(_l("“%(name)s” is larger than %(mb)s MB, the largest file this node accepts.", name=name,
+                          mb=megabytes(limit)))
+    return name
+
+
 def add_attachment(actor: User | None, item: Item, filename: str, data: bytes) -> Attachment:
     """Attach a file to a lesson of the working copy, once its bytes show it is what its name says."""
     course = item.module.course
     require_editor(actor, course)
     if item.kind != "lesson":
         raise Invalid(_l("Files are attached to lessons, not to quizzes."), field="file")
-    name = clean_filename(filename)
-    limit = max_upload_bytes()
-    if len(data) > limit:
-        raise TooLarge(_l("“%(name)s” is larger than %(mb)s MB, the largest file this node accepts.", name=name,
-                          mb=megabytes(limit)))
+    name = upload_name(filename, data)
     kind = identify(name, data)
     digest = hashlib.sha256(data).hexdigest()
     same = next((a for a in item.attachments if a.sha256 == digest and a.filename == name), None)

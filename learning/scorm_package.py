@@ -30,9 +30,9 @@ from flask_babel import lazy_gettext as _l
 
 from auth.models import User
 from knet.db import db
-from knet.errors import Invalid, TooLarge
-from learning.attachments import MAX_RATIO, MAX_UNPACKED_FACTOR, RATIO_FROM, clean_filename, max_upload_bytes, \
-    megabytes, store
+from knet.errors import Invalid
+from learning.attachments import MAX_RATIO, MAX_UNPACKED_FACTOR, RATIO_FROM, max_upload_bytes, megabytes, store, \
+    upload_name
 from learning.courses import require_editor
 from learning.models import Item, ScormPackage
 from learning.structure import touch
@@ -77,11 +77,7 @@ def add_package(actor: User | None, item: Item, filename: str, data: bytes) -> S
     require_editor(actor, course)
     if item.kind != "scorm":
         raise Invalid(_l("SCORM packages are given to SCORM lessons, not to lessons or quizzes."), field="file")
-    name = clean_filename(filename)
-    limit = max_upload_bytes()
-    if len(data) > limit:
-        raise TooLarge(_l("“%(name)s” is larger than %(mb)s MB, the largest file this node accepts.", name=name,
-                          mb=megabytes(limit)))
+    name = upload_name(filename, data)
     manifest = check(data)
     digest = hashlib.sha256(data).hexdigest()
     if item.scorm_package is not None and item.scorm_package.sha256 == digest:  # sent twice: nothing new
