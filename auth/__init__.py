@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
 from auth import (admin_routes, api, digest, directory, notification_routes, peer_signin_routes, people_routes,
-                  provider_routes, routes, upstream_routes)
+                  personal_data, personal_data_routes, provider_routes, routes, upstream_routes)
 from auth.cli import user
 from auth.ldap_cli import ldap
 from auth.mail_cli import mail
@@ -59,5 +59,7 @@ def init_app(app: Flask) -> None:
     peer_signin_routes.init_app(app)
     upstream_routes.init_app(app)
     digest.init_app(app)
+    personal_data.init_app(app)
+    personal_data_routes.init_app(app)
     # API searches see what the token's owner may see.
     set_api_viewer(app, _api_search_viewer)

@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from auth import services
+from auth import erasure, services
 from auth.models import ROLES, TOKEN_SCOPES, User
 from knet.commands import instance_option
 from knet.db import db
@@ -85,3 +85,49 @@ def revoke_token(username: str, prefix: str | None) -> None:
     count = services.revoke_tokens(_existing(username), prefix)
     db.session.commit()
     click.echo(f"Revoked {count} token(s) of {username}.")
+
+
+@user.command("export-data")
+@instance_option
+@click.option("--username", required=True, help="Whose personal data to export.")
+@click.argument("out", required=False, type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@with_appcontext
+def export_data(username: str, out: str | None) -> None:
+    """Write everything this node keeps about a person to a ZIP file (the right of access); '-' writes it
+    to standard output. The export is recorded in the audit log."""
+    person = _existing(username)
+    archive = erasure.export_person(None, person)
+    target = out or erasure.export_filename(person)
+    if target == "-":
+        sys.stdout.buffer.write(archive)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            with open(target, "wb") as file:
+                file.write(archive)
+        except OSError as exc:
+            raise click.ClickException(f"Cannot write {target}: {exc.strerror}.") from None
+    db.session.commit()
+    if target != "-":
+        click.echo(f"Wrote the personal data of {username} to {target} ({len(archive)} bytes).")
+
+
+@user.command("erase")
+@instance_option
+@click.option("--username", required=True, help="Whom to erase.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def erase(username: str, yes: bool) -> None:
+    """Erase a person (the right to erasure): their personal data goes, what they wrote stays, shown as by
+    former staff, here and at peers; the account never signs in again."""
+    person = _existing(username)
+    if person.is_erased:
+        click.echo(f"'{username}' was already erased; nothing to do.")
+        return
+    if not yes:
+        click.confirm(f"Erase {username} for good? What they wrote stays, as by former staff", abort=True)
+    erasure.erase_person(None, person)
+    new_name = person.username
+    db.session.commit()
+    click.echo(f"Erased {username}: the account is now '{new_name}', which cannot sign in; what they wrote "
+               "stays, shown as by former staff.")

@@ -38,6 +38,8 @@ def record_person(person: Person) -> User:
         user = User(username=person.username, source="directory")
         db.session.add(user)
         logger.info("Created the directory account %s", person.username)
+    elif user.is_erased:  # never: erased accounts are renamed (auth.erasure); a uid of that form must not revive one
+        raise Conflict(f"The account '{person.username}' was erased; it cannot sign in again.")
     elif user.source != "directory":
         raise Conflict(f"A local account is already called '{person.username}'; the directory account "
                        "of the same name cannot use it.")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from knet.content import FormerStaffName
 from knet.db import db, utcnow
 
 #: What a person may do. Everyone who signs in is a reader; an administrator may do everything.
@@ -72,6 +74,9 @@ class User(UserMixin, db.Model):
     home_issuer: Mapped[str | None] = mapped_column(String(300))
     home_subject: Mapped[str | None] = mapped_column(String(200))
     home_municipality: Mapped[str] = mapped_column(String(200), default="")
+    #: When the person was erased at their request (auth.erasure): the account is then a pseudonym
+    #: (``former-<id>``) with no personal data, never signs in again, and is shown as "former staff".
+    erased_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
     department: Mapped[Department | None] = relationship(back_populates="people")
@@ -108,9 +113,16 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def name(self) -> str:
         """How the person is named on pages: a visitor with their municipality, wherever the name appears
-        («Μαρία Παπαδοπούλου (Δήμος Αθηναίων)»)."""
+        («Μαρία Παπαδοπούλου (Δήμος Αθηναίων)»); someone erased as "former staff", in the reader's language
+        (in the node's default language in documents made by the worker for peers)."""
+        if self.is_erased:
+            return FormerStaffName(gettext("former staff"))
         own = self.display_name or self.username
         return f"{own} ({self.home_municipality})" if self.is_visitor and self.home_municipality else own
 

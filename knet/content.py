@@ -67,6 +67,14 @@ def follow_changes(app: Flask, job_kind: str) -> None:
 
 
 SHAREABLE = ("network", "public")
+#: Marks, in a document's ``attributedTo``, an author who was erased at their request: peers name them
+#: "former staff" in their readers' language rather than in the home's.
+FORMER_STAFF = "knet:formerStaff"
+
+
+class FormerStaffName(str):
+    """The name of someone erased at their request ("former staff", in the current language); documents
+    made with it as their author carry FORMER_STAFF."""
 
 
 def document(*, id: str, type: str, name: str, url: str, content: str = "", source: str = "", summary: str = "",
@@ -81,7 +89,7 @@ def document(*, id: str, type: str, name: str, url: str, content: str = "", sour
     result = {
         "id": id, "type": type, "name": name, "url": url, "content": content,
         "summary": summary, "tag": [{"type": "Hashtag", "name": tag} for tag in tags],
-        "attributedTo": {"type": "Person", "name": author} if author else None,
+        "attributedTo": _attributed_to(author),
         "published": iso(published), "updated": iso(updated), "inReplyTo": in_reply_to, "context": context,
         "contentMap": {language: content} if language else None, "knet:language": language,
         "knet:licence": licence, "knet:visibility": visibility,
@@ -90,6 +98,14 @@ def document(*, id: str, type: str, name: str, url: str, content: str = "", sour
         result["source"] = {"content": source, "mediaType": "text/markdown"}
     result.update(extra)
     return {key: value for key, value in result.items() if value is not None}
+
+
+def _attributed_to(author: str) -> dict | None:
+    if not author:
+        return None
+    if isinstance(author, FormerStaffName):
+        return {"type": "Person", "name": str(author), FORMER_STAFF: True}
+    return {"type": "Person", "name": author}
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from knet.content import AttachedListing, attach_to_communities, register as register_content_type
 from learning import (api, assignment_routes, attachment_routes, catalogue, certificate_routes, content,
-                      dashboard_routes, demo, feeds, quiz_routes, routes, scorm_routes, trainer_routes)
+                      dashboard_routes, demo, feeds, personal_data, quiz_routes, routes, scorm_routes, trainer_routes)
 
 commands = ()
 #: Fills a demonstration node with a sample course.
@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
     dashboard_routes.init_app(app)
     feeds.init_app(app)
     scorm_routes.init_app(app)
+    personal_data.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from knet.content import register as register_content_type
-from qa import api, community_routes, content, demo, feeds, notify, profile, routes
+from qa import api, community_routes, content, demo, feeds, notify, personal_data, profile, routes
 
 commands = ()
 #: Fills a demonstration node with sample questions and answers.
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     profile.init_app(app)
     notify.init_app(app)
+    personal_data.init_app(app)

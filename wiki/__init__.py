@@ -11,7 +11,8 @@ from knet.api import add_openapi, register_api
 from knet.commands import import_group
 from knet.content import CopyAction, offer_on_copies, register as register_content_type
 from knet.views import add_home_panel, add_nav_link
-from wiki import api, content, demo, feeds, forks, import_cli, import_routes, importer, openapi, routes, services
+from wiki import (api, content, demo, feeds, forks, import_cli, import_routes, importer, openapi, personal_data, routes,
+                  services)
 
 commands = ()
 import_group.add_command(import_cli.mediawiki)
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     add_nav_link(app, "wiki.create", _l("New page"), role="editor")
     add_home_panel(app, _recent_pages_panel)
     import_routes.init_app(app)
+    personal_data.init_app(app)
     # The import commits as it goes (its state, then the pages), so the job is claimed for as long as a
     # large export may take; it is safe to run again (what was imported is skipped).
     jobs.register(app, importer.IMPORT_JOB, importer.run_import_job, max_attempts=3, claim=3600.0)
