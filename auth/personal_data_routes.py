@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, Flask, flash, redirect, render_template, send_file, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -24,8 +24,8 @@ class ExportForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    #: The administrator types the username, so an erasure is never one click away.
-    confirm = StringField(_l("Type the sign-in name to confirm"))
+    #: The administrator types the username, so an erasure is never one click away (the page labels it).
+    confirm = StringField()
 
 
 def init_app(app: Flask) -> None:
