@@ -53,6 +53,8 @@ def set_active(actor: User | None, account: User, active: bool) -> None:
     require_role(actor, "admin")
     if account.id == actor.id and not active:
         raise Invalid(_l("You cannot deactivate your own account."))
+    if account.is_erased and active:
+        raise Invalid(_l("This account was erased; it cannot sign in again."))
     if account.active == active:
         return
     account.active = active

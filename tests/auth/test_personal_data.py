@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from auth import directory, erasure, people, services as auth_services
+from auth import admin, directory, erasure, people, services as auth_services
 from auth.ldap import Person
 from auth.models import ApiToken, AuditEvent, Notification, ProfilePhoto, User
 from auth.people import ProfileInput
@@ -228,6 +228,8 @@ def test_a_second_erasure_is_a_no_op_and_the_last_administrator_stays(app, make_
     assert erasure.erase_person(root, maria) is True
     db.session.commit()
     assert erasure.erase_person(root, maria) is False
+    with pytest.raises(Invalid):  # nor can it be reactivated
+        admin.set_active(root, maria, True)
     with pytest.raises(Invalid):
         erasure.erase_person(root, root)
     with pytest.raises(Invalid) as refused:
