@@ -197,7 +197,7 @@ def test_erasing_keeps_the_content_as_by_former_staff_and_removes_the_person(app
     greek = browse(nikos, language="el")
     for path in ("/wiki/" + made["page"].slug, "/wiki/" + made["page"].slug + "/history",
                  f"/questions/{made['question'].id}", f"/questions/{made['own_question'].id}",
-                 f"/learning/courses/{made['course'].id}"):
+                 f"/learning/courses/{made['course'].id}", "/pages/recent.atom"):
         english = reader.get(path)
         assert english.status_code == 200, path
         assert "former staff" in english.get_data(as_text=True), path
