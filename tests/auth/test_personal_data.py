@@ -23,7 +23,7 @@ from learning.courses import CourseInput
 from learning.models import Certificate, Enrolment, QuizAttempt
 from learning.structure import OptionInput, QuestionInput as QuizQuestionInput
 from qa import services as qa
-from qa.models import Vote
+from qa.models import Question, Vote
 from qa.services import QuestionInput
 from tests.conftest import PASSWORD, post_sign_in
 from tests.forms import csrf_token
@@ -188,6 +188,7 @@ def test_erasing_keeps_the_content_as_by_former_staff_and_removes_the_person(app
     assert db.session.get(Certificate, certificate_id) is None
     assert db.session.query(Enrolment).filter_by(user_id=nikos.id).count() == 1  # nikos's stay
     assert db.session.query(Vote).filter_by(user_id=maria_id).count() == 1  # kept, under the pseudonym
+    assert db.session.get(Question, made["question"].id).score == 1  # so nikos's question keeps its score
     # Old token, old session, old password: all refused.
     assert app.test_client().get("/api/v1/me", headers=header).status_code == 401
     assert signed_in.get("/api/v1/me").status_code == 401
@@ -237,6 +238,11 @@ def test_a_second_erasure_is_a_no_op_and_the_last_administrator_stays(app, make_
     assert "last active administrator" in refused.value.message
     make_user("root2", role="admin")
     assert erasure.erase_person(None, root) is True
+    db.session.commit()
+    # What root did to others stays in the log, done by root's pseudonym.
+    [maria_erased] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "erased",
+                                                                  AuditEvent.user_id == maria.id))
+    assert maria_erased.detail == f"by former-{root.id}"
 
 
 def test_the_same_directory_uid_signing_in_again_gets_a_new_empty_account(athens_node, athens_directory):
