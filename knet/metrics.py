@@ -33,8 +33,9 @@ from knet.observability import elapsed_seconds
 VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 #: Names the directory a knet process chose for itself when VARIABLE was not set. The processes it starts
 #: (the demonstration's towns, a test's nodes) inherit both variables; seeing them equal, each knows the
-#: directory is not the IT officer's choice and takes its own instance's, so no two nodes share one.
-FALLBACK_MARKER = "KNET_METRICS_FALLBACK_DIR"
+#: directory is not the IT officer's choice and takes its own instance's, so no two nodes share one. (Not
+#: KNET_…: tools that drop a parent's node settings before starting a node must keep this one.)
+FALLBACK_MARKER = "_KNET_METRICS_FALLBACK_DIR"
 EXTENSION = "knet.metrics"
 #: Requests that matched no URL rule are counted under this route, so that scanners asking for random
 #: addresses cannot make the number of series grow.
