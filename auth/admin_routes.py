@@ -67,10 +67,19 @@ def audit_log():
     return render_template("admin/audit.html", events=audit.recent(200))
 
 
-@bp.get("/audit.csv", defaults={"fmt": "csv"})
-@bp.get("/audit.json", defaults={"fmt": "json"})
+@bp.get("/audit.csv")
 @login_required
-def audit_file(fmt: str):
+def audit_csv():
+    return _audit_file("csv")
+
+
+@bp.get("/audit.json")
+@login_required
+def audit_json():
+    return _audit_file("json")
+
+
+def _audit_file(fmt: str):
     """The audit log as a download, oldest entry first, optionally ?since=YYYY-MM-DD&until=YYYY-MM-DD."""
     require_role(current_user, "admin")
     since = audit_export.day(request.args.get("since"), "since")
