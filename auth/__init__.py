@@ -7,6 +7,7 @@ from flask_login import LoginManager
 
 from auth import (admin_routes, api, digest, directory, notification_routes, peer_signin_routes, people_routes,
                   personal_data, personal_data_routes, provider_routes, routes, upstream_routes)
+from auth.audit_cli import audit_group
 from auth.cli import user
 from auth.ldap_cli import ldap
 from auth.mail_cli import mail
@@ -24,7 +25,7 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = _l("Please sign in to see this page.")
 
-commands = (user, ldap, mail)
+commands = (user, ldap, mail, audit_group)
 demo_content = None
 
 

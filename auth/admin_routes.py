@@ -1,11 +1,11 @@
 """Pages for administrators: accounts and their roles, and the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from auth import admin, audit
+from auth import admin, audit, audit_export
 from auth.access import ROLE_NAMES, require_role
 from auth.forms import ActiveForm, RolesForm
 from auth.models import User
@@ -65,3 +65,31 @@ def account(username: str):
 def audit_log():
     require_role(current_user, "admin")
     return render_template("admin/audit.html", events=audit.recent(200))
+
+
+@bp.get("/audit.csv")
+@login_required
+def audit_csv():
+    return _audit_file("csv")
+
+
+@bp.get("/audit.json")
+@login_required
+def audit_json():
+    return _audit_file("json")
+
+
+def _audit_file(fmt: str):
+    """The audit log as a download, oldest entry first, optionally ?since=YYYY-MM-DD&until=YYYY-MM-DD."""
+    require_role(current_user, "admin")
+    since = audit_export.day(request.args.get("since"), "since")
+    until = audit_export.day(request.args.get("until"), "until")
+    pieces = audit_export.export(fmt, audit_export.events(since, until))
+    # Who took a copy of the log is itself worth knowing.
+    audit.record("audit_exported", current_user.username.casefold(), user=current_user,
+                 address=request.remote_addr or "", detail=audit_export.file_name(fmt, since, until))
+    db.session.commit()
+    response = Response(stream_with_context(pieces), mimetype=audit_export.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{audit_export.file_name(fmt, since, until)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

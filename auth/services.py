@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from auth import audit
 from auth.models import ROLES, TOKEN_SCOPES, ApiToken, User
 from knet.db import db, utcnow
 from knet.errors import Conflict, Invalid, NotFound
@@ -34,6 +35,7 @@ def create_local_user(username: str, password: str, *, role: str = "reader", ema
                 granted_roles="" if role == "reader" else role, email=email, display_name=display_name)
     db.session.add(user)
     db.session.flush()
+    audit.record("account_created", username.casefold(), user=user, detail=f"local account, role {role}")
     logger.info("Created local account %s with role %s", username, role)
     return user
 
@@ -55,6 +57,7 @@ def issue_token(user: User, scope: str = "read") -> str:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(user=user, prefix=raw[:12], digest=_digest(raw), scope=scope))
     db.session.flush()
+    audit.record("token_issued", user.username.casefold(), user=user, detail=f"{scope} token {raw[:12]}…")
     logger.info("Issued a %s token to %s", scope, user.username)
     return raw
 
@@ -70,6 +73,9 @@ def revoke_tokens(user: User, prefix: str | None = None) -> int:
     for token in tokens:
         token.revoked_at = utcnow()
     db.session.flush()
+    if tokens:
+        audit.record("tokens_revoked", user.username.casefold(), user=user,
+                     detail=", ".join(f"{token.prefix}…" for token in tokens))
     logger.info("Revoked %d token(s) of %s", len(tokens), user.username)
     return len(tokens)
 

@@ -8,10 +8,11 @@ from flask import Flask
 
 from federation import (admin_routes, changelog, changes_routes, delivery, discovery_routes, fan_out,
                         fediverse_delivery, fediverse_publishing, fediverse_routes, inbox, inbox_routes, keys,
-                        replica_routes, replicas, search_routes, sign_on)
+                        metrics, replica_routes, replicas, search_routes, sign_on)
 from federation.keys_cli import keys_group
 from federation.peer_cli import peer_group
 from knet import content, jobs
+from knet import metrics as node_metrics
 from knet.config import ConfigError
 
 commands = (keys_group, peer_group)
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     jobs.register(app, changelog.RECORD_JOB, changelog.record, batch=changelog.RECORD_BATCH)
     jobs.register(app, inbox.APPLY_JOB, inbox.apply_received, batch=inbox.APPLY_BATCH)
     delivery.init_app(app)
+    node_metrics.register_collector(app, metrics.peer_gauges)
     # The fediverse: followers of the node actor receive its public objects (federation.fediverse).
     fediverse_routes.init_app(app)
     content.follow_changes(app, fediverse_publishing.PUBLISH_JOB)

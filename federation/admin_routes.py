@@ -79,7 +79,7 @@ def confirm_add():
         return _refused(form.url.data or "", exc)
     if " ".join(found.fingerprints) != form.fingerprints.data:
         return _confirmation(found, changed=True)
-    peer = peers.add(current_user, found)
+    peer = peers.add(current_user, found, request.remote_addr or "")
     state = peers.handshake(peer)
     db.session.commit()
     logger.info("%s added the peer %s (%s)", current_user.username, peer.url, state)
@@ -90,7 +90,7 @@ def confirm_add():
 @bp.post("/suspend")
 def suspend():
     peer = _peer(request.form.get("url", ""))
-    peer.suspended = True
+    peers.set_suspended(current_user, peer, True, request.remote_addr or "")
     db.session.commit()
     logger.info("%s suspended the peer %s", current_user.username, peer.url)
     flash(_("%(name)s is suspended: nothing is sent to it or accepted from it until you resume it.",
@@ -101,7 +101,7 @@ def suspend():
 @bp.post("/resume")
 def resume():
     peer = _peer(request.form.get("url", ""))
-    peer.suspended = False
+    peers.set_suspended(current_user, peer, False, request.remote_addr or "")
     db.session.commit()
     logger.info("%s resumed the peer %s", current_user.username, peer.url)
     if peer.state == "active":
@@ -122,7 +122,7 @@ def confirm_remove():
 def remove():
     peer = _peer(request.form.get("url", ""))
     name, url = peer.name, peer.url
-    purged = peers.remove(peer)
+    purged = peers.remove(peer, current_user, request.remote_addr or "")
     db.session.commit()
     logger.info("%s removed the peer %s", current_user.username, url)
     flash(ngettext("%(name)s is no longer a peer of this node; its %(num)d replica was removed.",

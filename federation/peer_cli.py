@@ -75,7 +75,7 @@ def list_peers() -> None:
 def suspend(url: str) -> None:
     """Stop all traffic with a peer for now, keeping the agreement."""
     peer = _or_stop(lambda: peers.require(url))
-    peer.suspended = True
+    peers.set_suspended(None, peer, True)
     db.session.commit()
     click.echo(f"{peer.name} is suspended: nothing is sent to it or accepted from it until you resume it.")
 
@@ -87,7 +87,7 @@ def suspend(url: str) -> None:
 def resume(url: str) -> None:
     """Let traffic with a suspended peer go on."""
     peer = _or_stop(lambda: peers.require(url))
-    peer.suspended = False
+    peers.set_suspended(None, peer, False)
     db.session.commit()
     click.echo(f"{peer.name} is {STATES[peer.state]}.")
 

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import func, select
 
+from auth import audit
 from auth.models import User
 from federation import client, discovery, keys, replicas
 from federation.actor import CONTEXT
@@ -92,12 +93,16 @@ def fetch_node(url: str) -> NodeDocument:
     return NodeDocument(url, name.strip()[:200], actor, inbox, found)
 
 
-def add(actor: User | None, found: NodeDocument) -> Peer:
-    """Record the agreement on this side (or refresh a known peer's name and keys)."""
-    peer = get(found.url) or Peer(url=found.url, added_by_id=actor.id if actor is not None else None)
+def add(actor: User | None, found: NodeDocument, address: str = "") -> Peer:
+    """Record the agreement on this side (or refresh a known peer's name and keys). `actor` is None for the
+    command line; `address` is where an administrator's request came from, for the audit log."""
+    known = get(found.url)
+    peer = known or Peer(url=found.url, added_by_id=actor.id if actor is not None else None)
     peer.name, peer.keys = found.name, found.keys
     db.session.add(peer)
     db.session.flush()
+    _audit("peer_keys_updated" if known else "peer_added", peer, actor, address,
+           f" with the keys {' '.join(found.fingerprints)}")
     logger.info("Peer %s (%s) added; state %s", peer.url, peer.name, peer.state)
     return peer
 
@@ -144,14 +149,30 @@ def all_peers() -> list[Peer]:
     return list(db.session.scalars(select(Peer).order_by(Peer.name, Peer.url)))
 
 
-def remove(peer: Peer) -> int:
+def set_suspended(actor: User | None, peer: Peer, suspended: bool, address: str = "") -> None:
+    """Stop all traffic with a peer for now, keeping the agreement (or let it go on)."""
+    if peer.suspended != suspended:
+        peer.suspended = suspended
+        _audit("peer_suspended" if suspended else "peer_resumed", peer, actor, address)
+    db.session.flush()
+
+
+def remove(peer: Peer, actor: User | None = None, address: str = "") -> int:
     """End the agreement on this side: nothing more is accepted from the peer or sent to it, and its
     replicas leave the database and (by the jobs this queues) the index. Returns how many there were."""
     purged = replicas.purge(peer)
+    _audit("peer_removed", peer, actor, address, f", with its {purged} replica(s)")
     db.session.delete(peer)
     db.session.flush()
     logger.info("Peer %s removed, with its %d replica(s)", peer.url, purged)
     return purged
+
+
+def _audit(action: str, peer: Peer, actor: User | None, address: str, more: str = "") -> None:
+    """An entry in the audit log: who (an administrator, or the command line) changed which agreement."""
+    by = "" if actor is not None else ", from the command line"
+    audit.record(action, actor.username.casefold() if actor is not None else "", user=actor, address=address,
+                 detail=f"{peer.url} ({peer.name}){more}{by}")
 
 
 @dataclass(frozen=True)

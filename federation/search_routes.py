@@ -13,6 +13,7 @@ from federation.changes_routes import whole_number
 from federation.signed_requests import active_peer
 from knet.config import LANGUAGES, LICENCES
 from knet.errors import Invalid
+from knet.metrics import timed_search
 from knet.search import Filters, Viewer, search
 from knet.search.index import MAX_QUERY_CHARS
 from knet.search.indexing import node_index
@@ -35,7 +36,9 @@ def answer():
     # For anyone: what anyone may read; for staff signed in at a peer: `network` objects too, never the
     # `internal` ones of this node's members (member=False), nor anybody's private ones.
     viewer = Viewer("peer" if audience == "network" else None, member=False, home=own)
-    found = search(node_index(), text, viewer=viewer, per_page=limit, filters=filters, suggest=False, facets=True)
+    with timed_search("peer"):
+        found = search(node_index(), text, viewer=viewer, per_page=limit, filters=filters, suggest=False,
+                       facets=True)
     return search_protocol.answer_document(own, found), 200, {"Cache-Control": "no-store"}
 
 

@@ -14,8 +14,8 @@ import federation
 import learning
 import qa
 import wiki
-from knet import (accessibility, api, config, errors, feeds, i18n, jobs, opendata_routes, render_cache, search,
-                  views)
+from knet import (accessibility, api, config, errors, feeds, i18n, jobs, metrics, observability, opendata_routes,
+                  render_cache, search, views)
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.search import indexing
@@ -62,6 +62,8 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     if overrides:
         app.config.update(overrides)
 
+    observability.init_app(app)  # first: the request id and the clock start before any other code of a request
+    metrics.init_app(app)
     db.init_app(app)
     jobs.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)

@@ -29,7 +29,11 @@ DEFAULTS: dict[str, object] = {
     "default_language": "el",
     "max_body_bytes": 512 * 1024,
     "page_size": 25,
+    "log_format": "text",           # "text" (one line per message) or "json" (one JSON object per line)
+    "log_level": "info",            # the least severe messages logged: debug, info, warning or error
 }
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
 REQUIRED = ("name", "url", "secret_key")
 
 #: The [ldap] table: where the municipality's directory is and how its people and groups look.
@@ -108,6 +112,12 @@ ACCESSIBILITY_DEFAULTS: dict[str, object] = {
     "enforcement_url": "https://www.synigoros.gr/",  # whom to turn to when a reply does not satisfy
 }
 CONFORMANCE = ("full", "partial", "none")
+
+#: The [metrics] table: who may read /metrics. Each key is also KNET_METRICS_<KEY>.
+METRICS_DEFAULTS: dict[str, object] = {
+    "token": "",            # a Prometheus that sends "Authorization: Bearer <token>" may read it from anywhere
+    "allow_loopback": True,  # requests from 127.0.0.1 or ::1 that no proxy forwarded need no token
+}
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -162,6 +172,7 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
     settings["learning"] = _learning(from_file.get("learning", {}), environ, instance)
     settings["upstream"] = _upstream(from_file.get("upstream", {}), environ, instance)
     settings["accessibility"] = _accessibility(from_file.get("accessibility", {}), environ, instance)
+    settings["metrics"] = _metrics(from_file.get("metrics", {}), environ, instance)
     settings["federation"], where = _table("federation", FEDERATION_DEFAULTS, from_file.get("federation", {}),
                                            environ, instance)
     if not settings["federation"]["push_seconds"]:
@@ -268,6 +279,16 @@ def _accessibility(from_file: object, environ: Mapping[str, str], instance: Inst
     return settings
 
 
+def _metrics(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
+    settings, where = _table("metrics", METRICS_DEFAULTS, from_file, environ, instance)
+    if not isinstance(settings["allow_loopback"], bool):
+        raise ConfigError(f"{where}: 'allow_loopback' must be true or false, not {settings['allow_loopback']!r}.")
+    if settings["token"] and len(settings["token"]) < 16:
+        raise ConfigError(f"{where}: 'token' must have at least 16 characters (make one with: "
+                          "python3 -c 'import secrets; print(secrets.token_urlsafe(32))').")
+    return settings
+
+
 def _is_day(text: str) -> bool:
     try:
         date.fromisoformat(text)
@@ -347,3 +368,8 @@ def _validate(settings: dict[str, object], instance: Instance) -> None:
         raise ConfigError(f"'default_language' must be one of {', '.join(LANGUAGES)}.")
     if not isinstance(settings["max_body_bytes"], int) or settings["max_body_bytes"] <= 0:
         raise ConfigError("'max_body_bytes' must be a positive whole number of bytes.")
+    if settings["log_format"] not in LOG_FORMATS:
+        raise ConfigError(f"'log_format' must be \"text\" or \"json\", not {settings['log_format']!r}.")
+    if not isinstance(settings["log_level"], str) or settings["log_level"].lower() not in LOG_LEVELS:
+        raise ConfigError(f"'log_level' must be one of {', '.join(LOG_LEVELS)}, not {settings['log_level']!r}.")
+    settings["log_level"] = settings["log_level"].lower()

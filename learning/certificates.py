@@ -14,6 +14,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
+from auth import audit
 from auth.access import require_role
 from auth.models import User
 from knet.db import db, utcnow
@@ -92,6 +93,8 @@ def revoke(actor: User | None, certificate: Certificate, reason: str) -> Certifi
         raise Conflict(_l("This certificate was already revoked."))
     certificate.revoked_at, certificate.revoked_reason, certificate.revoked_by_id = utcnow(), reason, actor.id
     db.session.flush()
+    audit.record("certificate_revoked", actor.username.casefold(), user=actor,
+                 detail=f"certificate {certificate.id} of {certificate.recipient_name}: {reason}")
     logger.info("%s revoked certificate %s: %s", actor.username, certificate.id, reason)
     return certificate
 

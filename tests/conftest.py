@@ -88,7 +88,8 @@ def copy_node(node_template, postgres, path: Path, **settings: str) -> str | Non
     federation key of its own (made at its first start), `settings` (name, url…) in its knet.toml and, on
     PostgreSQL, a database of its own copied from the template's. Returns that database's name."""
     template, template_url = node_template
-    shutil.copytree(template, path, ignore=shutil.ignore_patterns("federation-keys"))
+    # Not its metrics either: the test process counts its requests there (knet.metrics).
+    shutil.copytree(template, path, ignore=shutil.ignore_patterns("federation-keys", "metrics"))
     config = tomllib.loads((path / "knet.toml").read_text(encoding="utf-8"))
     config.update(settings, secret_key=secrets.token_urlsafe(48))
     name = None

@@ -84,7 +84,10 @@ def violations(module: str, imported: set[str]) -> list[str]:
               "mwparserfromhell": module == "wiki.wikitext",
               "lxml": module == "wiki.mediawiki",
               # SCORM manifests, parsed without DTDs or entities.
-              "defusedxml": module == "learning.scorm_package"}
+              "defusedxml": module == "learning.scorm_package",
+              # Observability: /metrics in Prometheus' format, and log lines as JSON.
+              "prometheus_client": module == "knet.metrics",
+              "pythonjsonlogger": module == "knet.observability"}
     problems += [f"imports {library} (owned by another module)" for library, allowed in owners.items()
                  if library in tops and not allowed]
     return problems

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from knet.config import LANGUAGES, LICENCES
 from knet.errors import Invalid
+from knet.metrics import timed_search
 from knet.search.analysis import STOP_WORDS, fold
 from knet.search.facets import OLDER, age_range
 from knet.search.index import Filters, Hit, SearchResults, Viewer, clean, search
@@ -87,13 +88,15 @@ def find(text: str, viewer: Viewer, scope: str, page: int, per_page: int, filter
     """A page of results with their facets: this node's own objects (scope "local"), or the merged
     network search of this node and its peers ("network"), which reaches DEPTH results."""
     if scope == "local":
-        return search(node_index(), text, viewer=replace(viewer, home=current_app.config["KNET"]["url"]),
-                      page=page, per_page=per_page, filters=filters, facets=True)
+        with timed_search("local"):
+            return search(node_index(), text, viewer=replace(viewer, home=current_app.config["KNET"]["url"]),
+                          page=page, per_page=per_page, filters=filters, facets=True)
     if (page - 1) * per_page >= DEPTH:
         raise Invalid(_l("A search of every municipality shows its first %(depth)d results; narrow it with "
                          "more words or filters instead of going further.", depth=DEPTH), field="page")
-    return network_search(node_index(), text, viewer=replace(viewer, home=None), page=page, per_page=per_page,
-                          filters=filters)
+    with timed_search("network"):
+        return network_search(node_index(), text, viewer=replace(viewer, home=None), page=page, per_page=per_page,
+                              filters=filters)
 
 
 def filters_from(args) -> Filters:
