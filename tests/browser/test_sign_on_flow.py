@@ -11,7 +11,7 @@ from auth import services as auth_services
 from federation.models import Replica
 from knet.db import db
 from qa import services as qa
-from tests.browser.test_accessibility import AXE_JS, AXE_RUN, DESKTOP, _violations_message
+from tests.browser.test_accessibility import AXE_RUN, DESKTOP, _violations_message, inject_axe
 from tests.federation.conftest import make_node  # noqa: F401 - a fixture
 from tests.federation.network import FAST, at, eventually, peer_all, writer
 
@@ -39,7 +39,7 @@ def towns(make_node):  # noqa: F811 - the imported fixture
 
 
 def axe(page, label: str) -> list[str]:
-    page.add_script_tag(path=str(AXE_JS))
+    inject_axe(page)
     violations = page.evaluate(AXE_RUN)["violations"]
     return [f"[{label}] " + _violations_message(page.url, violations)] if violations else []
 
