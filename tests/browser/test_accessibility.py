@@ -8,7 +8,7 @@ import axe_playwright_python
 import pytest
 
 from knet.db import db
-from tests.browser.conftest import LiveServer, sign_in_through_form
+from tests.browser.conftest import LiveServer, sign_in_through_form, watch_csp
 from wiki import services
 from wiki.services import PageInput
 
@@ -97,6 +97,7 @@ class Checker:
     def __init__(self, context, live_server: LiveServer) -> None:
         self.context = context
         self.live_server = live_server
+        self.csp = watch_csp(context)  # before the page, so that it watches from the page's first load
         self.page = context.new_page()
         self.outside: list[str] = []
         self.problems: list[str] = []
@@ -136,6 +137,7 @@ class Checker:
         problems = list(self.problems)
         if self.outside:
             problems.append("Requests that left the node:\n  " + "\n  ".join(self.outside))
+        problems += self.csp.problems()
         assert not problems, "\n\n".join(problems)
 
 
