@@ -39,10 +39,10 @@ def _free_port() -> int:
 class LiveServer:
     """The test's node, served over real HTTP on 127.0.0.1."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int | None = None) -> None:
         self.app = app
         self.host = "127.0.0.1"
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.server = make_server(self.host, self.port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="knet-live-server", daemon=True)

@@ -7,14 +7,22 @@ violation too, and so does the sign-in at a peer, whose forms lead through redir
 from __future__ import annotations
 
 import base64
+import tomllib
 
 import pytest
+import tomli_w
 
+from auth.services import create_local_user
 from knet import jobs
+from knet.app import create_app
+from knet.db import db
+from knet.search.indexing import close_index
 from learning import versions
-from tests.browser.conftest import sign_in_through_form, watch_csp
+from tests.auth.test_upstream import configure
+from tests.browser.conftest import LiveServer, _free_port, sign_in_through_form, watch_csp
 from tests.learning.conftest import make_course  # noqa: F401 - the learning tests' course factory, as a fixture here
 from tests.qa.conftest import make_question  # noqa: F401 - the Q&A tests' question factory, as a fixture here
+from tests.upstream_provider import Provider, Running
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +102,56 @@ def test_an_administrator_walks_the_main_pages_and_nothing_is_blocked(app, brows
         page.goto(live_server(f"/wiki/{slug}"))
         picture = page.locator("main img[src='https://images.example.gr/logo.png']")
         assert picture.evaluate("img => img.complete && img.naturalWidth") == 1
+    finally:
+        context.close()
+    assert not watch.violations, "\n".join(watch.violations)
+
+
+@pytest.fixture
+def node_with_national_sign_in(instance):
+    """A live node whose [upstream] is a provider on another port of 127.0.0.1 (another origin), with the
+    address in its knet.toml that the browser uses (the provider sends people back there)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    provider = Provider(redirect_uri=f"{url}/auth/upstream/callback")
+    running = Running(provider)
+    configure(instance, **provider.settings())
+    config = tomllib.loads((instance / "knet.toml").read_text(encoding="utf-8"))
+    (instance / "knet.toml").write_text(tomli_w.dumps({**config, "url": url}), encoding="utf-8")
+    app = create_app(instance, overrides={"TESTING": True})
+    with app.app_context():
+        create_local_user("maria", "a long test password", role="editor", display_name="Μαρία Παπαδοπούλου")
+        db.session.commit()
+        server = LiveServer(app, port=port).start()
+        try:
+            yield server, provider
+        finally:
+            server.stop()
+            running.stop()
+            close_index(app)
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_the_national_sign_in_form_leads_to_the_provider_and_back(browser, node_with_national_sign_in):
+    """The sign-in page's form posts here and is redirected to the provider, another origin: its policy names
+    the provider, or Chromium would stop the form there."""
+    node, provider = node_with_national_sign_in
+    context = browser.new_context(locale="el-GR")
+    context.set_default_timeout(10_000)
+    watch = watch_csp(context)
+    try:
+        page = context.new_page()
+        page.goto(node("/login?next=/pages/new"))
+        with page.expect_navigation():
+            page.click("form.upstream-sign-in button")
+        assert page.url.startswith(f"{provider.url}/authorize?"), page.url
+        page.fill("input[name=username]", "citizen-maria")
+        page.fill("input[name=password]", "taxis password")
+        with page.expect_navigation():
+            page.click("button")
+        assert page.url == node("/pages/new"), page.url
+        assert page.locator("#title").count() == 1  # signed in: the new page form
     finally:
         context.close()
     assert not watch.violations, "\n".join(watch.violations)
