@@ -1,9 +1,10 @@
 """The node's Content-Security-Policy in a real Chromium: an administrator walks the main pages (home, a wiki
 page and its edit form, search with results, a question, a course and its lesson, every admin page) and not
-one thing is blocked, while the pages' own scripts still work (the search box's suggestions, a lesson's
-quiz form). The harness itself catches a planted inline script. (Every walk of the Checker in the other
-browser tests, the MediaWiki import's status page that follows its job and the SCORM player among them, fails on a
-violation too, and so does the sign-in at a peer, whose forms lead through redirects to the other node.)"""
+one thing is blocked, while the header's search suggestions still work and a picture from an https: address
+shows; the national sign-in's form leads to the provider and back. The harness itself catches a planted
+inline script. (Every Checker walk of the other browser tests, the MediaWiki import's self-refreshing status
+page and the SCORM player among them, fails on a violation too, and so does the sign-in at a peer, whose
+forms lead through redirects to the other node.)"""
 from __future__ import annotations
 
 import base64
