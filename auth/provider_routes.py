@@ -15,6 +15,7 @@ from auth.sign_on import AUTHORIZE_PATH, JWKS_PATH, TOKEN_PATH
 from knet.api import csrf
 from knet.db import db
 from knet.errors import Forbidden, Invalid, KnetError
+from knet.security_headers import allow_form_targets
 
 bp = Blueprint("provider", __name__, template_folder="templates")
 
@@ -73,6 +74,7 @@ def authorize():
         response = provider.authorization_response(grant, person, request.remote_addr or "")
         db.session.commit()
         return response
+    allow_form_targets(grant.redirect_uri)  # the answer to the consent goes back to the peer
     return render_template("auth/consent.html", form=form, peer=client.node, person=person,
                            claims=provider.claims_of(person), municipality=current_app.config["KNET"]["name"])
 

@@ -14,6 +14,7 @@ from auth.sign_on import active_peers
 from auth.signin import Attempt, TooManyAttempts, sign_in as check_sign_in
 from knet.db import db
 from knet.errors import KnetError
+from knet.security_headers import allow_form_targets
 from knet.views import local_path
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -47,8 +48,12 @@ def sign_in():
             return response
     elif request.method == "POST":
         status = 400
-    response = Response(render_template("auth/sign_in.html", form=form, error=error, peers=active_peers(),
-                                        upstream=upstream.settings()), status)
+    peers, provider = active_peers(), upstream.settings()
+    # Its forms lead on to a peer (signing in there, or back to a peer that asked who the person is once
+    # signed in here) or to the national sign-in.
+    allow_form_targets(*(peer.url for peer in peers), provider["authorize_url"] if provider else "")
+    response = Response(render_template("auth/sign_in.html", form=form, error=error, peers=peers,
+                                        upstream=provider), status)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response

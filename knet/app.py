@@ -15,7 +15,7 @@ import learning
 import qa
 import wiki
 from knet import (accessibility, api, config, errors, feeds, i18n, jobs, metrics, observability, opendata_routes,
-                  render_cache, search, views)
+                  render_cache, search, security_headers, views)
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.search import indexing
@@ -80,6 +80,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     api.register_api(app, api.bp)
     for feature in FEATURES:
         feature.init_app(app)
+    security_headers.init_app(app)  # last: its headers must be set before the page cache keeps a page's
     return app
 
 

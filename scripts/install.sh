@@ -37,5 +37,6 @@ fi
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+# requirements.lock pins every runtime dependency (scripts/lock.sh makes it): production and CI get those versions.
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".${extras}"
 PATH="$PWD/.venv/bin:$PATH" bash scripts/i18n.sh compile

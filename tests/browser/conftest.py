@@ -39,10 +39,10 @@ def _free_port() -> int:
 class LiveServer:
     """The test's node, served over real HTTP on 127.0.0.1."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int | None = None) -> None:
         self.app = app
         self.host = "127.0.0.1"
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.server = make_server(self.host, self.port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="knet-live-server", daemon=True)
@@ -116,6 +116,46 @@ def sign_in_through_form(page, live_server: LiveServer, user, password: str = PA
     with page.expect_navigation():
         page.press("#password", "Enter")
     assert "/login" not in page.url, page.inner_text("main")
+
+
+# Content-Security-Policy ---------------------------------------------------------------------
+
+# Every frame reports each violation of its policy as it happens (before the page's own scripts run).
+_REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', (event) => {
+  window.knetCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || '(inline)'}`
+    + ` in ${event.sourceFile || event.documentURI}:${event.lineNumber}`
+    + (event.sample ? ` (${event.sample.slice(0, 60)})` : ''));
+}, true);"""
+
+
+class CspWatch:
+    """Collects every Content-Security-Policy violation in a browser context: the `securitypolicyviolation`
+    events of every frame, and Chromium's console messages about the policy (a form whose redirect the
+    policy blocks is only logged there)."""
+
+    def __init__(self, context) -> None:
+        self.violations: list[str] = []
+        context.expose_binding("knetCspViolation", lambda source, text: self.violations.append(
+            f"{text} (on {source['frame'].url})"))
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(f"console: {message.text}")
+
+    def problems(self) -> list[str]:
+        """The violations as one failure message each (none when the pages kept to their policy)."""
+        return ["Content-Security-Policy violations:\n  " + "\n  ".join(self.violations)] if self.violations else []
+
+
+def watch_csp(context) -> CspWatch:
+    """The context's watcher, made at the first call (a binding can be exposed once per context)."""
+    watch = getattr(context, "_knet_csp_watch", None)
+    if watch is None:
+        watch = CspWatch(context)
+        context._knet_csp_watch = watch
+    return watch
 
 
 # Keyboard helpers -----------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from auth import services as auth_services
 from federation.models import Replica
 from knet.db import db
 from qa import services as qa
-from tests.browser.test_accessibility import AXE_JS, AXE_RUN, DESKTOP, _violations_message
+from tests.browser.conftest import watch_csp
+from tests.browser.test_accessibility import AXE_RUN, DESKTOP, _violations_message, inject_axe
 from tests.federation.conftest import make_node  # noqa: F401 - a fixture
 from tests.federation.network import FAST, at, eventually, peer_all, writer
 
@@ -39,7 +40,7 @@ def towns(make_node):  # noqa: F811 - the imported fixture
 
 
 def axe(page, label: str) -> list[str]:
-    page.add_script_tag(path=str(AXE_JS))
+    inject_axe(page)
     violations = page.evaluate(AXE_RUN)["violations"]
     return [f"[{label}] " + _violations_message(page.url, violations)] if violations else []
 
@@ -75,7 +76,11 @@ def test_answering_at_another_municipality_with_ones_home_sign_in(browser, towns
     athens, thessaloniki, question_path = towns
     eventually(lambda: _copies_at(athens) >= 1, "Athens keeps a copy of Thessaloniki's question")
     problems: list[str] = []
+    watches = []
     context = browser.new_context(viewport=DESKTOP, locale="el-GR")
+    # The forms on the way (signing in, consenting) lead through redirects to the other node: the policy of
+    # each page must allow that, or Chromium stops the flow.
+    watches.append(watch_csp(context))
     try:
         page = context.new_page()
         shown = consent_screens(page)
@@ -105,6 +110,7 @@ def test_answering_at_another_municipality_with_ones_home_sign_in(browser, towns
 
     # A second time, in a new browser: signed in at Athens, "answer at its home" needs no consent screen.
     context = browser.new_context(viewport=DESKTOP, locale="el-GR")
+    watches.append(watch_csp(context))
     try:
         page = context.new_page()
         shown = consent_screens(page)
@@ -118,6 +124,7 @@ def test_answering_at_another_municipality_with_ones_home_sign_in(browser, towns
     # The consent screen in English, for John.
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
     context.add_cookies([{"name": "knet_lang", "value": "en", "url": athens.url}])
+    watches.append(watch_csp(context))
     try:
         page = context.new_page()
         sign_in_at(page, athens, "john")
@@ -129,6 +136,8 @@ def test_answering_at_another_municipality_with_ones_home_sign_in(browser, towns
         problems += axe(page, "network search with facets, en")
     finally:
         context.close()
+    for watch in watches:
+        problems += watch.problems()
     assert not problems, "\n".join(problems)
 
 
