@@ -14,10 +14,14 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
 def _progress(verb: str):
     def show(name: str, rows: int, number: int, total: int) -> None:
         if rows:  # (a node has dozens of tables, many of them empty)
-            click.echo(f"{verb} table {number}/{total}: {name} ({rows:,} rows)", err=True)
+            click.echo(f"{verb} table {number}/{total}: {name} ({_rows(rows)})", err=True)
     return show
 
 
@@ -52,7 +56,7 @@ def restore_command(instance_dir: str, database: str | None, archive: Path) -> N
     click.echo(f"Restored {summary.instance} from {archive} in {summary.seconds:.1f} s:")
     for name, rows in summary.tables.items():
         if rows:
-            click.echo(f"  {name:<32} {rows:>9,} rows")
+            click.echo(f"  {name:<32} {_rows(rows):>14}")
     click.echo(f"  {summary.rows:,} rows in {len(summary.tables)} tables into {summary.database}; "
                f"{summary.files} files ({_megabytes(summary.file_bytes)}); "
                f"{summary.indexed} documents in the rebuilt search index.")
