@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from knet import backup, restore
 from knet.commands import instance_option
+from knet.db import db
 
 
 def _megabytes(size: int) -> str:
@@ -32,7 +33,11 @@ def _progress(verb: str):
 def backup_command(out: Path) -> None:
     """Write a complete backup of the node (database, files, keys, configuration) to OUT, a new .tar.gz file,
     while the node keeps running. The file holds the node's secrets: only you can read it; keep it safe."""
-    summary = backup.create(out, on_table=_progress("Backed up"))
+    try:
+        summary = backup.create(out, on_table=_progress("Backed up"))
+    finally:  # the command may run inside another program (a test, a scheduler): leave no connection open
+        db.session.remove()
+        db.engine.dispose()
     click.echo(f"Backed up {len(summary.tables)} tables ({summary.rows:,} rows) and {summary.files} files "
                f"({_megabytes(summary.file_bytes)}) to {summary.path} ({_megabytes(summary.archive_bytes)}) in "
                f"{summary.seconds:.1f} s.")
