@@ -64,5 +64,5 @@ def restore_command(instance_dir: str, database: str | None, archive: Path) -> N
             click.echo(f"  {name:<32} {_rows(rows):>14}")
     click.echo(f"  {summary.rows:,} rows in {len(summary.tables)} tables into {summary.database}; "
                f"{summary.files} files ({_megabytes(summary.file_bytes)}); "
-               f"{summary.indexed} documents in the rebuilt search index.")
+               f"{summary.indexed} documents in the rebuilt search index ({summary.index_seconds:.1f} s).")
     click.echo(f"Start it with: knet run --instance {summary.instance}")

@@ -60,6 +60,8 @@ class RestoreSummary:
     file_bytes: int
     indexed: int
     seconds: float
+    #: Of which rebuilding the search index took.
+    index_seconds: float
 
     @property
     def rows(self) -> int:
@@ -96,7 +98,7 @@ def restore(backup: Path, instance_dir: str | os.PathLike, database: str | None 
     files = manifest["files"]
     return RestoreSummary(target, described(url), header["revision"], summary["tables"], len(files),
                           sum(entry["bytes"] for entry in files.values()), summary["indexed"],
-                          time.monotonic() - began)
+                          time.monotonic() - began, summary["index_seconds"])
 
 
 def _clear(target: Path, made: bool) -> None:
@@ -152,7 +154,7 @@ def _unpack(backup: Path, target: Path) -> tuple[dict, dict]:
             else:
                 raise _damaged(backup, f"it holds {member.name}, which no knet backup has")
     if manifest is None:
-        raise _damaged(backup, "its manifest is missing: the file was cut short")
+        raise _damaged(backup, "its manifest is missing: the file was cut short or changed")
     _compare(backup, "table", tables, manifest.get("tables", {}), f"{DATABASE}/{{}}.jsonl")
     _compare(backup, "file", unpacked, manifest.get("files", {}), f"{FILES}/{{}}")
     return header, manifest
@@ -313,13 +315,15 @@ def _load_database(target: Path, url: str, header: dict, manifest: dict,
                 tables = _load_rows(engine, target / ROWS, manifest["tables"], on_table)
                 flask_migrate.upgrade(directory=str(MIGRATIONS))
                 result = rebuild(target / INDEX_DIRECTORY, content.content_types().values())
-                db.session.commit()
+                # No worker wrote to the index meanwhile: the jobs a rebuild queues again for changes made while it
+                # ran (and would then announce to peers) are not wanted; the database stays as backed up.
+                db.session.rollback()
             except BaseException:
                 db.session.rollback()
                 close_index(app)
                 _empty(engine, url, target)
                 raise
-            return {"tables": tables, "indexed": result.documents}
+            return {"tables": tables, "indexed": result.documents, "index_seconds": result.seconds}
         except SQLAlchemyError as exc:
             raise BackupError(f"Could not restore into {described(url)}: {_sql_reason(exc)}; nothing was "
                               f"restored.") from None

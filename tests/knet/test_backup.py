@@ -3,9 +3,12 @@ made from it — every row, file and key as it was, the search index rebuilt —
 the two, and while the node keeps writing; a damaged, foreign or too new archive refused with a sentence."""
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import stat
+import tarfile
 import threading
 import time
 import tomllib
@@ -13,9 +16,10 @@ from collections.abc import Iterator
 from datetime import timezone
 from pathlib import Path
 
+import click
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from auth import people, services as auth_services
 from auth.models import User
@@ -154,10 +158,7 @@ def snapshot_of(app) -> dict:
 
 
 def same_rows(before: dict, after: dict) -> None:
-    """The restored tables hold exactly the backed-up rows (the restore's index rebuild queues index jobs
-    of its own, after the backed-up ones)."""
-    highest = max((job["id"] for job in before["jobs"]), default=0)
-    after = {**after, "jobs": [job for job in after["jobs"] if job["id"] <= highest]}
+    """The restored tables hold exactly the backed-up rows."""
     for name in before:
         assert after[name] == before[name], f"the table {name} differs"
     assert after.keys() == before.keys()
@@ -342,3 +343,209 @@ def test_a_backup_moves_a_node_between_sqlite_and_postgresql(direction, postgres
     finally:
         for name in names:
             postgres.drop_database(name)
+
+
+# Refusals: one sentence, exit status 1, nothing left behind ----------------------------------------
+
+def refused(*argv: str) -> str:
+    with pytest.raises(click.ClickException) as failure:
+        knet(*argv)
+    assert failure.value.exit_code == 1
+    return failure.value.format_message()
+
+
+def rewritten(source: Path, target: Path, change, *, matching_manifest: bool = True) -> Path:
+    """A copy of a backup whose members ``change(name, data)`` edits (returning None leaves one out); its
+    manifest is made to match the edits unless ``matching_manifest`` is False (as a tampered one would not)."""
+    with tarfile.open(source, "r:gz") as archive:
+        members = [(member, archive.extractfile(member).read() if member.isfile() else None)
+                   for member in archive.getmembers()]
+    edited = []
+    for member, data in members:
+        data = change(member.name, data) if data is not None else data
+        if member.isfile() and data is None:
+            continue
+        edited.append((member, data))
+    if matching_manifest:
+        manifest_at = next(i for i, (member, _) in enumerate(edited) if member.name == backup.MANIFEST)
+        manifest = json.loads(edited[manifest_at][1])
+        manifest["tables"] = {name: entry for name, entry in manifest["tables"].items()
+                              if any(member.name == f"database/{name}.jsonl" for member, _ in edited)}
+        for member, data in edited:
+            name = member.name.split("/", 1)[-1]
+            if member.name.startswith("database/"):
+                entry = manifest["tables"][name.removesuffix(".jsonl")]
+                entry["rows"] = data.count(b"\n")
+            elif member.name.startswith("files/") and member.isfile():
+                entry = manifest["files"][name]
+            else:
+                continue
+            entry["bytes"], entry["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+        header = json.loads(edited[0][1])
+        manifest.update({key: header[key] for key in ("format", "revision")})
+        edited[manifest_at] = (edited[manifest_at][0], json.dumps(manifest).encode())
+    with tarfile.open(target, "w:gz") as archive:
+        for member, data in edited:
+            if data is not None:
+                member.size = len(data)
+            archive.addfile(member, io.BytesIO(data) if data is not None else None)
+    return target
+
+
+@pytest.fixture
+def small_backup(app, instance, make_user, make_page, tmp_path) -> Path:
+    make_page(make_user("maria"), "Ανακύκλωση", "Οι κάδοι αδειάζουν κάθε Τρίτη.", visibility="public")
+    knet("backup", "--instance", str(instance), str(tmp_path / "small.tar.gz"))
+    return tmp_path / "small.tar.gz"
+
+
+@pytest.mark.sqlite_only  # where a file may be written does not depend on the database
+def test_backup_never_overwrites_a_file_nor_leaves_a_half_one(app, instance, tmp_path):
+    out = tmp_path / "knet.tar.gz"
+    out.write_bytes(b"last week's backup")
+    assert refused("backup", "--instance", str(instance), str(out)) == \
+        f"{out} already exists; knet backup never overwrites a file: choose another name."
+    assert out.read_bytes() == b"last week's backup"
+
+    missing = tmp_path / "no-such-directory" / "knet.tar.gz"
+    assert refused("backup", "--instance", str(instance), str(missing)) == \
+        f"Cannot write a backup in {missing.parent}: there is no such directory."
+    if os.geteuid() == 0:  # root may write anywhere but in such places as /sys
+        closed = Path("/sys/kernel")
+    else:
+        closed = tmp_path / "closed"
+        closed.mkdir(mode=0o500)
+    assert refused("backup", "--instance", str(instance), str(closed / "knet.tar.gz")) == \
+        f"Cannot write a backup in {closed}: Permission denied."
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["knet.tar.gz", "instance", "closed"][:2 + (
+        os.geteuid() != 0)]), "no draft is left anywhere"
+
+
+@pytest.mark.sqlite_only  # the archive is checked before any database is touched
+def test_a_damaged_truncated_foreign_or_too_new_archive_is_refused_and_leaves_nothing(small_backup, tmp_path):
+    good = small_backup.read_bytes()
+    target = tmp_path / "restored"
+
+    def refusal(archive: Path) -> str:
+        message = refused("restore", "--instance", str(target), str(archive))
+        assert not target.exists(), "nothing is left behind"
+        return message
+
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(good[:len(good) // 2])
+    assert refusal(cut).startswith(f"{cut} is damaged or incomplete (")
+    assert refusal(cut).endswith("); nothing was restored.")
+
+    flipped = tmp_path / "flipped.tar.gz"
+    middle = len(good) // 2
+    flipped.write_bytes(good[:middle] + bytes([good[middle] ^ 0xFF]) + good[middle + 1:])
+    assert f"{flipped} is damaged or incomplete (" in refusal(flipped)
+
+    def tamper(name: str, data: bytes) -> bytes:
+        return data.replace("Τρίτη".encode(), "Τετάρτη".encode()) if name == "database/wiki_revisions.jsonl" else data
+
+    tampered = rewritten(small_backup, tmp_path / "tampered.tar.gz", tamper, matching_manifest=False)
+    assert refusal(tampered) == (f"{tampered} is damaged or incomplete (database/wiki_revisions.jsonl does not "
+                                 f"match its checksum); nothing was restored.")
+    short = rewritten(small_backup, tmp_path / "short.tar.gz",
+                      lambda name, data: None if name == "files/knet.toml" else data, matching_manifest=False)
+    assert refusal(short) == f"{short} is damaged or incomplete (files/knet.toml is missing); nothing was restored."
+
+    escaping = rewritten(small_backup, tmp_path / "escaping.tar.gz", lambda name, data: data)
+    with tarfile.open(escaping, "r:gz") as archive:
+        members = [(m, archive.extractfile(m).read() if m.isfile() else None) for m in archive.getmembers()]
+    with tarfile.open(escaping, "w:gz") as archive:
+        for member, data in members:
+            if member.name == "files/knet.toml":
+                member.name = "files/../../escaped.txt"
+            archive.addfile(member, io.BytesIO(data) if data is not None else None)
+    assert refusal(escaping) == (f"{escaping} is damaged or incomplete (files/../../escaped.txt is not a path inside "
+                                 f"an instance directory); nothing was restored.")
+    assert not (tmp_path / "escaped.txt").exists()
+
+    text = tmp_path / "notes.txt"
+    text.write_text("Σημειώσεις της συνάντησης.", encoding="utf-8")
+    assert refusal(text) == f"{text} is not a knet backup (not a tar archive)."
+    other = tmp_path / "photos.tar.gz"
+    with tarfile.open(other, "w:gz") as archive:
+        archive.add(text, arcname="notes.txt")
+    assert refusal(other) == f"{other} is not a knet backup (it does not start with knet-backup.json)."
+
+    def newer(name: str, data: bytes) -> bytes:
+        return data.replace(b'"revision": "', b'"revision": "9') if name == backup.HEADER else data
+
+    future = rewritten(small_backup, tmp_path / "future.tar.gz", newer)
+    message = refusal(future)
+    assert message.startswith(f"{future} was made by a newer knet (")
+    assert message.endswith(f"schema up to {backup.head_revision()}): restore it with that version or a newer one.")
+
+    target.mkdir()  # an empty directory (a mounted disk, say) may take the node; it is emptied again
+    refused("restore", "--instance", str(target), str(cut))
+    assert target.is_dir() and not any(target.iterdir())
+
+
+def test_restore_never_writes_over_a_node(app, instance, small_backup, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "notes.txt").write_text("Κάτι δικό μου.", encoding="utf-8")
+    assert refused("restore", "--instance", str(tmp_path / "elsewhere"), str(small_backup)) == (
+        f"{tmp_path / 'elsewhere'} already exists and is not empty; knet restore makes a new node only in a new "
+        f"or empty directory.")
+    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == ["notes.txt"]
+
+    # The backup's own knet.toml names the live node's database on PostgreSQL; --database names it here on both.
+    live = app.config["SQLALCHEMY_DATABASE_URI"]
+    pages = db.session.scalar(select(func.count()).select_from(Page))
+    message = refused("restore", "--instance", str(tmp_path / "new"), "--database", live, str(small_backup))
+    assert message.startswith(f"The database {backup.described(live)} already holds ")
+    assert message.endswith("knet restore needs an empty one (give another with --database).")
+    assert not (tmp_path / "new").exists()
+    db.session.remove()
+    assert db.session.scalar(select(func.count()).select_from(Page)) == pages
+
+
+def test_a_restore_that_fails_while_loading_rows_empties_the_database_again(small_backup, tmp_path, fresh_database):
+    def twice(name: str, data: bytes) -> bytes:  # the same person twice: the database refuses the second
+        return data + data if name == "database/users.jsonl" else data
+
+    broken = rewritten(small_backup, tmp_path / "broken.tar.gz", twice)
+    url = fresh_database("broken")
+    message = refused("restore", "--instance", str(tmp_path / "new"), "--database", url, str(broken))
+    assert message.startswith(f"Could not restore into {backup.described(url)}: ")
+    assert message.endswith("; nothing was restored.")
+    assert not (tmp_path / "new").exists()
+    engine = create_engine(url)
+    try:
+        assert inspect(engine).get_table_names() == [], "the database is empty again, ready for another try"
+    finally:
+        engine.dispose()
+
+
+def test_a_backup_of_an_older_schema_is_restored_and_upgraded(small_backup, tmp_path, fresh_database):
+    """A backup made before SCORM lessons (schema 0014) restores into this knet, whose schema is newer."""
+    def before_scorm(name: str, data: bytes) -> bytes | None:
+        if name in ("database/learning_scorm_packages.jsonl", "database/learning_scorm_states.jsonl"):
+            return None
+        if name == "database/learning_items.jsonl":
+            rows = [json.loads(line) for line in data.splitlines()]
+            return b"".join(json.dumps({k: v for k, v in row.items() if k != "scorm_package_id"}).encode() + b"\n"
+                            for row in rows)
+        if name == backup.HEADER:
+            return data.replace(f'"revision": "{backup.head_revision()}"'.encode(), b'"revision": "0014"')
+        return data
+
+    old = rewritten(small_backup, tmp_path / "old.tar.gz", before_scorm)
+    knet("restore", "--instance", str(tmp_path / "new"), "--database", fresh_database("old"), str(old))
+    with running_node(tmp_path / "new"):
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == backup.head_revision()
+        assert db.session.scalars(select(Page.title)).all() == ["Ανακύκλωση"]
+        assert search(node_index(), "καδοι", viewer=Viewer(), per_page=10).total == 1
+        db.session.remove()
+
+
+def test_backup_refuses_a_database_whose_schema_is_not_this_knets(app, instance, tmp_path):
+    db.session.execute(text("UPDATE alembic_version SET version_num = '0014'"))
+    db.session.commit()
+    assert refused("backup", "--instance", str(instance), str(tmp_path / "knet.tar.gz")) == (
+        f"The database's schema is at revision 0014, but this knet's is {backup.head_revision()}: run 'knet db "
+        f"upgrade' first (with the knet that serves this node).")
+    assert not (tmp_path / "knet.tar.gz").exists()
