@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 import pytest
+import tomli_w
 from PIL import Image
 from sqlalchemy import create_engine, func, inspect, select, text
 
@@ -549,3 +550,21 @@ def test_backup_refuses_a_database_whose_schema_is_not_this_knets(app, instance,
         f"The database's schema is at revision 0014, but this knet's is {backup.head_revision()}: run 'knet db "
         f"upgrade' first (with the knet that serves this node).")
     assert not (tmp_path / "knet.tar.gz").exists()
+
+
+@pytest.mark.sqlite_only  # about where a SQLite file is looked for
+def test_a_sqlite_file_named_inside_the_old_instance_directory_is_looked_for_inside_the_new_one(
+        small_backup, instance, tmp_path):
+    def named(name: str, data: bytes) -> bytes:
+        if name != "files/knet.toml":
+            return data
+        settings = {**tomllib.loads(data.decode()), "database": f"sqlite:///{instance / 'knet.db'}"}
+        return tomli_w.dumps(settings).encode()
+
+    explicit = rewritten(small_backup, tmp_path / "explicit.tar.gz", named)
+    moved = tmp_path / "moved"
+    knet("restore", "--instance", str(moved), str(explicit))
+    assert tomllib.loads((moved / "knet.toml").read_text())["database"] == f"sqlite:///{moved / 'knet.db'}"
+    with running_node(moved):
+        assert db.session.scalars(select(Page.title)).all() == ["Ανακύκλωση"]
+        db.session.remove()
