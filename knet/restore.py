@@ -9,8 +9,6 @@ made by an older knet restores into a newer one. Last, the search index is rebui
 """
 from __future__ import annotations
 
-import base64
-import itertools
 import json
 import logging
 import os
@@ -21,21 +19,19 @@ import tarfile
 import time
 import tomllib
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import flask_migrate
 import tomli_w
 from alembic.util import CommandError
-from sqlalchemy import JSON, Engine, MetaData, Table, bindparam, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import config, content
+from knet import config, content, restore_rows
 from knet.app import MIGRATIONS, create_app
-from knet.backup import (BATCH, DATABASE, FILES, FORMAT, HEADER, MANIFEST, BackupError, copy_hashing, described,
+from knet.backup import (DATABASE, FILES, FORMAT, HEADER, MANIFEST, BackupError, copy_hashing, described,
                          knet_version, migrations)
 from knet.db import db
 from knet.search.indexing import INDEX_DIRECTORY, close_index
@@ -68,12 +64,10 @@ class RestoreSummary:
         return sum(self.tables.values())
 
 
-#: Told each table's name once its rows are in, with their number, and its number of the total.
-TableProgress = Callable[[str, int, int, int], None]
 
 
 def restore(backup: Path, instance_dir: str | os.PathLike, database: str | None = None,
-            on_table: TableProgress | None = None) -> RestoreSummary:
+            on_table: restore_rows.TableProgress | None = None) -> RestoreSummary:
     """Make a new node in ``instance_dir`` (new or empty) from ``backup``; ``database`` (a URL of an empty
     database) replaces the one its knet.toml names."""
     began = time.monotonic()
@@ -297,7 +291,7 @@ def _set_database(config_file: Path, url: str) -> None:
 # The database ------------------------------------------------------------------------------------
 
 def _load_database(target: Path, url: str, header: dict, manifest: dict,
-                   on_table: TableProgress | None) -> dict:
+                   on_table: restore_rows.TableProgress | None) -> dict:
     try:
         app = create_app(target, overrides={"SQLALCHEMY_DATABASE_URI": url})
     except (SQLAlchemyError, ArgumentError) as exc:
@@ -305,14 +299,14 @@ def _load_database(target: Path, url: str, header: dict, manifest: dict,
     with app.app_context():
         try:
             engine = db.engine
-            existing = _tables(engine)
+            existing = restore_rows.table_names(engine)
             if existing:
                 raise BackupError(f"The database {described(url)} already holds {len(existing)} table(s), such as "
                                   f"{sorted(existing)[0]}; knet restore needs an empty one (give another with "
                                   f"--database).")
             try:
                 flask_migrate.upgrade(directory=str(MIGRATIONS), revision=header["revision"])
-                tables = _load_rows(engine, target / ROWS, manifest["tables"], on_table)
+                tables = restore_rows.load_rows(engine, target / ROWS, manifest["tables"], on_table)
                 flask_migrate.upgrade(directory=str(MIGRATIONS))
                 result = rebuild(target / INDEX_DIRECTORY, content.content_types().values())
                 # No worker wrote to the index meanwhile: the jobs a rebuild queues again for changes made while it
@@ -321,7 +315,7 @@ def _load_database(target: Path, url: str, header: dict, manifest: dict,
             except BaseException:
                 db.session.rollback()
                 close_index(app)
-                _empty(engine, url, target)
+                restore_rows.drop_all(engine)
                 raise
             return {"tables": tables, "indexed": result.documents, "index_seconds": result.seconds}
         except SQLAlchemyError as exc:
@@ -335,114 +329,3 @@ def _load_database(target: Path, url: str, header: dict, manifest: dict,
 
 def _sql_reason(exc: Exception) -> str:
     return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0].rstrip(".")
-
-
-def _tables(engine: Engine) -> list[str]:
-    return inspect(engine).get_table_names()
-
-
-def _empty(engine: Engine, url: str, target: Path) -> None:
-    """Drop what the restore created in the database, which was empty before it."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-        quote = engine.dialect.identifier_preparer.quote
-        for name in _tables(engine):
-            cascade = "" if engine.dialect.name == "sqlite" else " CASCADE"
-            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)}{cascade}")
-        connection.commit()
-
-
-def _load_rows(engine: Engine, rows: Path, tables: dict[str, dict], on_table: TableProgress | None) -> dict[str, int]:
-    """Insert every table's rows, in batches, in the backup's order (parents before children); a column
-    that points to a table not yet loaded (or to its own) is filled in afterwards."""
-    schema = MetaData()
-    schema.reflect(bind=engine)
-    order = list(tables)
-    unknown = [name for name in order if name not in schema.tables]
-    if unknown:
-        raise BackupError(f"The backup has the table {unknown[0]}, which the schema at its revision lacks; "
-                          f"nothing was restored.")
-    counts: dict[str, int] = {}
-    with engine.begin() as connection:
-        # Some migrations write rows of their own (federation_log_head's); the backup's take their place.
-        for name in reversed(order):
-            connection.execute(schema.tables[name].delete())
-        later: list[tuple[Table, str, list[dict]]] = []
-        for number, name in enumerate(order, start=1):
-            table = schema.tables[name]
-            _null_is_sql_null(table)
-            deferred = _deferred_columns(table, order[:number - 1])
-            kinds = tables[name].get("columns", {})
-            keys = [column.name for column in table.primary_key.columns]
-            pending: dict[str, list[dict]] = {column: [] for column in deferred}
-            counts[name] = 0
-            for batch in _batches(rows / f"{name}.jsonl", kinds):
-                for row in batch:
-                    for column in deferred:
-                        if row.get(column) is not None:
-                            pending[column].append({**{f"_{key}": row[key] for key in keys}, "_value": row[column]})
-                            row[column] = None
-                connection.execute(table.insert(), batch)
-                counts[name] += len(batch)
-            later += [(table, column, values) for column, values in pending.items() if values]
-            if on_table:
-                on_table(name, counts[name], number, len(order))
-        for table, column, values in later:
-            keys = [c.name for c in table.primary_key.columns]
-            statement = (update(table).where(*(table.c[key] == bindparam(f"_{key}") for key in keys))
-                         .values({column: bindparam("_value")}))
-            for start in range(0, len(values), BATCH):
-                connection.execute(statement, values[start:start + BATCH])
-        if engine.dialect.name == "postgresql":
-            _restart_sequences(connection, schema, order)
-    return counts
-
-
-def _null_is_sql_null(table: Table) -> None:
-    # A JSON column's None is stored as SQL NULL where the column may be NULL (as `none_as_null` models
-    # ask for, and as queries such as `document IS NOT NULL` expect), JSON null only where it may not.
-    for column in table.columns:
-        if isinstance(column.type, JSON):
-            column.type.none_as_null = column.nullable
-
-
-def _deferred_columns(table: Table, loaded: list[str]) -> list[str]:
-    deferred = []
-    for key in table.foreign_keys:
-        if key.column.table.name not in loaded:
-            if not key.parent.nullable:
-                raise BackupError(f"The column {table.name}.{key.parent.name} must point to a row of "
-                                  f"{key.column.table.name}, which is loaded after it.")
-            deferred.append(key.parent.name)
-    return sorted(set(deferred))
-
-
-def _batches(path: Path, kinds: dict[str, str]) -> Iterator[list[dict]]:
-    decoders = {name: _DECODERS[kind] for name, kind in kinds.items()}
-    with open(path, encoding="utf-8") as lines:
-        rows = (json.loads(line) for line in lines)
-        while batch := list(itertools.islice(rows, BATCH)):
-            for row in batch:
-                for name, decode in decoders.items():
-                    if row.get(name) is not None:
-                        row[name] = decode(row[name])
-            yield batch
-
-
-_DECODERS = {"datetime": datetime.fromisoformat, "base64": base64.b64decode}
-
-
-def _restart_sequences(connection, schema: MetaData, order: list[str]) -> None:
-    """Make PostgreSQL's id sequences start after the highest id loaded (rows came with their ids)."""
-    for name in order:
-        table = schema.tables[name]
-        keys = list(table.primary_key.columns)
-        if len(keys) != 1:
-            continue
-        sequence = connection.scalar(text("SELECT pg_get_serial_sequence(:table, :column)"),
-                                     {"table": name, "column": keys[0].name})
-        if sequence:
-            highest = connection.scalar(select(keys[0]).order_by(keys[0].desc()).limit(1))
-            connection.execute(text("SELECT setval(:sequence, :value, :called)"),
-                               {"sequence": sequence, "value": highest or 1, "called": highest is not None})
