@@ -141,7 +141,10 @@ def create(out: Path, on_table: TableProgress | None = None) -> BackupSummary:
         _publish(Path(draft), out)
     except OSError as exc:
         Path(draft).unlink(missing_ok=True)
-        raise BackupError(f"Could not write the backup {out}: {exc.strerror or exc}; nothing was kept.") from None
+        reason = exc.strerror or str(exc)
+        if exc.filename and Path(exc.filename) != Path(draft):  # a file of the instance it could not read
+            reason = f"{reason} ({exc.filename})"
+        raise BackupError(f"Could not write the backup {out}: {reason}; nothing was kept.") from None
     except BaseException:
         Path(draft).unlink(missing_ok=True)
         raise

@@ -86,6 +86,10 @@ def restore(backup: Path, instance_dir: str | os.PathLike, database: str | None 
         summary = _load_database(target, url, header, manifest, on_table)
         shutil.rmtree(target / ROWS)
         (target / UNFINISHED).unlink()
+    except OSError as exc:  # the disk or the directory (the archive's own faults are told as such)
+        _clear(target, made)
+        where = f" {exc.filename}" if exc.filename else f" in {target}"
+        raise BackupError(f"Could not write{where}: {exc.strerror or exc}; nothing was restored.") from None
     except BaseException:
         _clear(target, made)
         raise

@@ -7,7 +7,11 @@ import hashlib
 import io
 import json
 import os
+import resource
+import signal
 import stat
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -44,6 +48,7 @@ from wiki.content import page_uri
 from wiki.models import Page, Revision
 from wiki.services import PageInput
 
+ROOT = Path(__file__).resolve().parents[2]
 #: What a node makes again by itself, or keeps in its database file: not compared file by file.
 DERIVED = ("search-index", "content-generation", "knet.db", "opendata")
 
@@ -568,3 +573,25 @@ def test_a_sqlite_file_named_inside_the_old_instance_directory_is_looked_for_ins
     with running_node(moved):
         assert db.session.scalars(select(Page.title)).all() == ["Ανακύκλωση"]
         db.session.remove()
+
+
+@pytest.mark.sqlite_only  # about the disk the backup is written to
+def test_a_backup_that_cannot_be_written_whole_leaves_nothing_named_like_a_backup(app, instance, tmp_path):
+    """The disk fills up (here: a limit on the size of any file the command writes) halfway through."""
+    (instance / "media" / "ab").mkdir(parents=True)
+    (instance / "media" / "ab" / "lesson-video").write_bytes(os.urandom(2 * 1024 * 1024))
+    out = tmp_path / "backups" / "knet.tar.gz"
+    out.parent.mkdir()
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing the process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024 * 1024, 1024 * 1024))
+
+    finished = subprocess.run([sys.executable, "-c", "from knet.cli import entry; entry()", "backup", "--instance",
+                               str(instance), str(out)], capture_output=True, text=True, preexec_fn=small_disk,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert finished.returncode == 1
+    assert finished.stderr.splitlines()[-1] == \
+        f"Error: Could not write the backup {out}: File too large; nothing was kept.", finished.stderr
+    assert "Traceback" not in finished.stderr
+    assert list(out.parent.iterdir()) == [], "no draft, no half backup"
