@@ -153,6 +153,8 @@ def _unpack(backup: Path, target: Path) -> tuple[dict, dict]:
                 raise _damaged(backup, f"it holds {member.name}, which no knet backup has")
     if manifest is None:
         raise _damaged(backup, "its manifest is missing: the file was cut short or changed")
+    if (manifest.get("format"), manifest.get("revision")) != (header["format"], header["revision"]):
+        raise _damaged(backup, f"its manifest and {HEADER} describe different backups")
     _compare(backup, "table", tables, manifest.get("tables", {}), f"{DATABASE}/{{}}.jsonl")
     _compare(backup, "file", unpacked, manifest.get("files", {}), f"{FILES}/{{}}")
     return header, manifest
