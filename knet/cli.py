@@ -15,7 +15,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import config, demo_network, jobs, opendata_cli
+from knet import backup_cli, config, demo_network, jobs, opendata_cli
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, export_group, import_group, instance_option
@@ -214,6 +214,8 @@ def migrate(message: str) -> None:
 
 
 main.add_command(index_group)
+main.add_command(backup_cli.backup_command)
+main.add_command(backup_cli.restore_command)
 main.add_command(import_group)
 export_group.add_command(opendata_cli.export_opendata)
 main.add_command(export_group)
