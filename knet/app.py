@@ -14,10 +14,11 @@ import federation
 import learning
 import qa
 import wiki
-from knet import (accessibility, api, config, errors, feeds, i18n, jobs, opendata_routes, proxies, render_cache,
-                  search, views)
+from knet import (accessibility, api, config, errors, feeds, i18n, jobs, opendata_routes, render_cache, search,
+                  views)
 from knet.api import csrf
 from knet.db import db, migrate
+from knet.proxies import TrustedProxies
 from knet.search import indexing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -79,7 +80,7 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     for feature in FEATURES:
         feature.init_app(app)
     if settings["trusted_proxies"]:
-        app.wsgi_app = proxies.TrustedProxies(app.wsgi_app, settings["trusted_proxies"])
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings["trusted_proxies"])
     return app
 
 

@@ -27,12 +27,12 @@ DEFAULTS: dict[str, object] = {
     "url": None,
     "secret_key": None,
     "database": None,
-    "default_language": "el",
-    "max_body_bytes": 512 * 1024,
-    "page_size": 25,
     # Addresses (or networks) of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers
     # the node believes, such as ["127.0.0.1"] for nginx on the same server; none by default.
     "trusted_proxies": [],
+    "default_language": "el",
+    "max_body_bytes": 512 * 1024,
+    "page_size": 25,
 }
 REQUIRED = ("name", "url", "secret_key")
 

@@ -223,3 +223,84 @@ class Production:
 
     def __exit__(self, *_exc) -> None:
         self.close()
+
+
+NGINX = "/usr/sbin/nginx"
+NGINX_SITE = DEPLOY / "nginx-knet.conf"
+
+
+def nginx_site(port: int, http_port: int, upstream_port: int, certificate: Path, key: Path, directory: Path) -> str:
+    """deploy/nginx-knet.conf for a test: the same server blocks on loopback ports, with a throwaway certificate
+    and the upstream gunicorn's port. Every line replaced must be there, so the file and the test stay one."""
+    text = NGINX_SITE.read_text(encoding="utf-8")
+    for old, new in (("listen [::]:80;", ""), ("listen [::]:443 ssl http2;", ""),
+                     ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+                     ("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;"),
+                     ("/etc/letsencrypt/live/knet.example.gr/fullchain.pem", str(certificate)),
+                     ("/etc/letsencrypt/live/knet.example.gr/privkey.pem", str(key)),
+                     ("root /var/www/html;", f"root {directory};"),
+                     ("proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{upstream_port};")):
+        if old not in text:
+            raise LaunchError(f"{NGINX_SITE} no longer has {old!r}: update tests/production.py with it.")
+        text = text.replace(old, new)
+    return text
+
+
+class Nginx:
+    """nginx as an unprivileged process of its own (its configuration, logs and temporary files in
+    `directory`), serving deploy/nginx-knet.conf over TLS on a loopback port in front of gunicorn."""
+
+    def __init__(self, directory: Path, upstream_port: int, certificate: Path, key: Path) -> None:
+        self.directory = directory
+        self.port, self.http_port = free_port(), free_port()
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "site.conf").write_text(
+            nginx_site(self.port, self.http_port, upstream_port, certificate, key, directory), encoding="utf-8")
+        # As root, nginx would hand its workers to `nobody`, who cannot enter pytest's private directories.
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (directory / "nginx.conf").write_text(
+            f"{user}daemon off;\nworker_processes 1;\npid {directory}/nginx.pid;\nerror_log {directory}/error.log info;\n"
+            "events { worker_connections 256; }\n"
+            f"http {{\n  access_log {directory}/access.log;\n"
+            + "".join(f"  {kind}_temp_path {directory}/{kind}-temp;\n"
+                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+            + f"  include /etc/nginx/mime.types;\n  include {directory}/site.conf;\n}}\n", encoding="utf-8")
+        self.popen: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start(self) -> Nginx:
+        command = [NGINX, "-p", str(self.directory), "-c", str(self.directory / "nginx.conf"),
+                   "-e", str(self.directory / "error.log")]
+        checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
+        if checked.returncode != 0:
+            raise LaunchError(f"nginx refuses the configuration:\n{checked.stderr}")
+        with (self.directory / "stderr.log").open("ab") as log:
+            self.popen = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if self.popen.poll() is not None or time.monotonic() > deadline:
+                    raise LaunchError("nginx did not start:\n" + (self.directory / "error.log").read_text(
+                        errors="replace")[-3000:]) from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
+
+    def __enter__(self) -> Nginx:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
