@@ -55,6 +55,16 @@ def unit_settings(unit: Path) -> dict[str, str]:
     return settings
 
 
+def unit_environment(unit: Path) -> dict[str, str]:
+    """The variables a unit's Environment= lines set."""
+    variables = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Environment="):
+            key, value = line[len("Environment="):].split("=", 1)
+            variables[key] = value
+    return variables
+
+
 def environment_file(path: Path = ENV_FILE) -> dict[str, str]:
     """The variables of a systemd EnvironmentFile (KEY=VALUE lines; # comments)."""
     variables = {}
@@ -119,6 +129,9 @@ class Production:
         self.environment = {**environment_file(), "KNET_INSTANCE": str(instance),
                             "KNET_WEB_BIND": f"127.0.0.1:{self.port}", "KNET_WEB_WORKERS": str(web_workers),
                             **(environment or {})}
+        # The unit's own variables; its RuntimeDirectory (/run/knet-web) becomes a directory beside the logs.
+        self.web_environment = {name: value.replace("/run/", f"{logs}/run/", 1) if value.startswith("/run/") else value
+                                for name, value in unit_environment(WEB_UNIT).items()}
         self.web = Process("web", exec_start(WEB_UNIT, self.environment), logs / "web.log")
         self.workers = [Process(f"worker-{number}", exec_start(WORKER_UNIT, self.environment, str(number)),
                                 logs / f"worker-{number}.log") for number in range(1, workers + 1)]
@@ -132,19 +145,27 @@ class Production:
     def processes(self) -> list[Process]:
         return [self.web, *self.workers]
 
-    def _environ(self) -> dict[str, str]:
+    def _environ(self, process: Process) -> dict[str, str]:
         # As systemd gives it: the unit's variables, not this process's KNET_* ones (PYTHONPATH stays, so that
         # a checkout's code is what runs).
         environ = {key: value for key, value in os.environ.items() if not key.startswith("KNET_")}
         environ.update(self.environment)
+        if process is self.web:
+            environ.update(self.web_environment)
+            for value in self.web_environment.values():
+                if value.startswith(f"{self.logs}/run/"):
+                    Path(value).mkdir(parents=True, exist_ok=True)
         return environ
 
-    def start(self) -> Production:
+    def start(self, wait: bool = True) -> Production:
+        """Start every process; with wait=False, return at once (call wait_ready() later), so that several
+        nodes can start at the same time."""
         try:
             for process in self.workers:
                 self.launch(process)
             self.launch(self.web)
-            self.wait_ready()
+            if wait:
+                self.wait_ready()
         except BaseException:
             self.close()
             raise
@@ -156,7 +177,7 @@ class Production:
         if process.popen is not None:
             process.exits.append(process.popen.returncode)
         with process.log.open("ab") as log:  # the child keeps its own copy of the descriptor
-            process.popen = subprocess.Popen(process.argv, cwd=ROOT, env=self._environ(), stdin=subprocess.DEVNULL,
+            process.popen = subprocess.Popen(process.argv, cwd=ROOT, env=self._environ(process), stdin=subprocess.DEVNULL,
                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, seconds: float = START_SECONDS) -> None:

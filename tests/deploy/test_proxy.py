@@ -68,28 +68,37 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 def network(tmp_path_factory, node_template, postgres):
     """Athens behind nginx (https://127.0.0.1:PORT, gunicorn and a worker as the units run them, trusting the
     proxy on 127.0.0.1) and Thessaloniki (`knet run`, plain HTTP), peered; every process trusts the
-    throwaway certificate as the system's authorities would be trusted."""
+    throwaway certificate as the system's authorities would be trusted. Beside them, Athens' node served a
+    second time, by a gunicorn that trusts no proxy, behind a second nginx."""
     root = tmp_path_factory.mktemp("proxy")
     certificate, key = self_signed(root)
     patch = pytest.MonkeyPatch()
     patch.setenv("REQUESTS_CA_BUNDLE", str(certificate))
-    gunicorn_port = free_port()
-    nginx = Nginx(root / "nginx", gunicorn_port, certificate, key)
+    production = Production(root / "athens", root / "athens-logs", web_workers=2, workers=1,
+                            environment={"KNET_TRUSTED_PROXIES": PROXY})
+    untrusting = Production(root / "athens", root / "untrusting-logs", web_workers=1, workers=0,
+                            environment={"KNET_TRUSTED_PROXIES": ""})
+    nginx = Nginx(root / "nginx", production.port, certificate, key)
+    untrusting_nginx = Nginx(root / "untrusting-nginx", untrusting.port, certificate, key)
     athens = Node("Δήμος Αθηναίων", nginx.url, root / "athens", root / "athens.log")
     athens.database = copy_node(node_template, postgres, athens.instance, name=athens.name, url=athens.url)
     thessaloniki_url = f"http://127.0.0.1:{free_port()}"
     thessaloniki = Node("Δήμος Θεσσαλονίκης", thessaloniki_url, root / "thessaloniki", root / "thessaloniki.log")
     thessaloniki.database = copy_node(node_template, postgres, thessaloniki.instance, name=thessaloniki.name,
                                       url=thessaloniki_url)
-    production = Production(athens.instance, root / "athens-logs", web_workers=2, workers=1, port=gunicorn_port,
-                            environment={"KNET_TRUSTED_PROXIES": PROXY})
     try:
-        with production, nginx:
+        with nginx, untrusting_nginx:
+            production.start(wait=False)
+            untrusting.start(wait=False)
             thessaloniki.start()
+            production.wait_ready()
+            untrusting.wait_ready()
             peer_all(athens, thessaloniki)
-            yield athens, thessaloniki, production, certificate
+            yield athens, thessaloniki, production, untrusting_nginx, certificate
     finally:
         thessaloniki.stop()
+        production.close()
+        untrusting.close()
         patch.undo()
         for node in (athens, thessaloniki):
             if node.database:
@@ -97,7 +106,7 @@ def network(tmp_path_factory, node_template, postgres):
 
 
 def test_a_peers_signed_requests_through_the_proxy_verify(network):
-    athens, thessaloniki, production, _certificate = network
+    athens, thessaloniki, production, _nginx, _certificate = network
     listed = thessaloniki.knet("peer", "list")
     assert re.search(r"Δήμος Αθηναίων.*active", listed.stdout), listed.stdout  # its handshake was signed too
     changes = athens.url + "/federation/changes?after=0&limit=5"
@@ -116,7 +125,7 @@ def test_a_peers_signed_requests_through_the_proxy_verify(network):
 
 
 def test_a_person_of_the_node_behind_the_proxy_signs_in_at_a_peer(network):
-    athens, thessaloniki, _production, _certificate = network
+    athens, thessaloniki, _production, _nginx, _certificate = network
     username = person_of(athens, "maria")
     browser = Browser()
     login = browser.open("GET", thessaloniki.url + "/login")
@@ -138,7 +147,7 @@ def test_a_person_of_the_node_behind_the_proxy_signs_in_at_a_peer(network):
 
 
 def test_the_node_knows_the_visitors_address_and_https_from_its_proxy_only(network):
-    athens, _thessaloniki, production, certificate = network
+    athens, _thessaloniki, production, untrusting_nginx, certificate = network
     tls = ssl.create_default_context(cafile=str(certificate))
     # Through nginx: the audit log has the visitor's address, and a form without a Referer is refused
     # (Flask-WTF's check of secure requests), which shows the node knows the request came over HTTPS.
@@ -157,17 +166,8 @@ def test_the_node_knows_the_visitors_address_and_https_from_its_proxy_only(netwo
 
     # Without trusted_proxies, nginx's own headers are not believed either: the node sees nginx's address
     # and plain HTTP.
-    production.environment["KNET_TRUSTED_PROXIES"] = ""
-    production.terminate(production.web)
-    production.restart(production.web)
-    try:
-        assert failed_sign_in(athens, "127.0.0.1", urlsplit(athens.url).port, tls, "trudy", VISITOR,
-                              referer=None) == 401
-        assert last_address(athens, "trudy") == PROXY
-    finally:
-        production.environment["KNET_TRUSTED_PROXIES"] = PROXY
-        production.terminate(production.web)
-        production.restart(production.web)
+    assert failed_sign_in(athens, "127.0.0.1", untrusting_nginx.port, tls, "trudy", VISITOR, referer=None) == 401
+    assert last_address(athens, "trudy") == PROXY
 
 
 def failed_sign_in(node, host: str, port: int, tls: ssl.SSLContext | None, username: str, source: str,
