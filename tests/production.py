@@ -227,12 +227,13 @@ class Production:
             self.wait_ready()
 
     def stop(self) -> dict[str, int]:
-        """SIGTERM every process, workers first, and return each one's exit status."""
-        statuses = {}
-        for process in [*self.workers, self.web]:
-            if process.popen is not None:
-                statuses[process.name] = self.terminate(process)
-        return statuses
+        """SIGTERM every process at once, as `systemctl stop knet.target` does, and return each one's exit
+        status once it has exited."""
+        running = [process for process in [*self.workers, self.web] if process.running()]
+        for process in running:
+            process.popen.send_signal(signal.SIGTERM)
+        return {process.name: self.terminate(process) for process in [*self.workers, self.web]
+                if process.popen is not None}
 
     def close(self) -> None:
         """Make sure nothing is left running (after a failed test): SIGKILL whatever still runs."""
@@ -240,7 +241,9 @@ class Production:
             self.kill(process)
 
     def __enter__(self) -> Production:
-        return self.start()
+        if all(process.popen is None for process in self.processes):  # not started with start(wait=False)
+            self.start()
+        return self
 
     def __exit__(self, *_exc) -> None:
         self.close()

@@ -44,12 +44,17 @@ def test_a_node_deployed_as_documented_serves_indexes_and_stops_cleanly(tmp_path
     created = knet("init", "--instance", str(instance), "--name", "Δήμος Παραγωγής", "--url", url,
                    "--database", production_database)
     assert created.returncode == 0, created.stderr
-    admin = knet("user", "create-admin", "--instance", str(instance), "--username", "admin", "--password-stdin",
-                 stdin=PASSWORD + "\n")
-    assert admin.returncode == 0, admin.stderr
 
     node = Production(instance, tmp_path / "logs", web_workers=2, workers=2, port=port)
-    with node:
+    # The account and its token are made while the processes start (neither waits for the other): a shorter test.
+    with node.start(wait=False):
+        admin = knet("user", "create-admin", "--instance", str(instance), "--username", "admin", "--password-stdin",
+                     stdin=PASSWORD + "\n")
+        assert admin.returncode == 0, admin.stderr
+        issued = knet("user", "token", "--instance", str(instance), "--username", "admin", "--scope", "write")
+        assert issued.returncode == 0, issued.stderr
+        token = TOKEN.search(issued.stdout).group(0)
+        node.wait_ready()
         assert requests.get(url + "/healthz", timeout=5).json() == {"status": "ok"}
         assert _gunicorn_workers(node) == 2
 
@@ -78,9 +83,6 @@ def test_a_node_deployed_as_documented_serves_indexes_and_stops_cleanly(tmp_path
             time.sleep(0.2)
         assert found.status_code == 200
 
-        issued = knet("user", "token", "--instance", str(instance), "--username", "admin", "--scope", "write")
-        assert issued.returncode == 0, issued.stderr
-        token = TOKEN.search(issued.stdout).group(0)
         api = requests.get(url + "/api/v1/search", params={"q": WORD}, timeout=10,
                            headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 200
