@@ -11,10 +11,14 @@ gunicorn command. Everything started is stopped and removed at the end, also on 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -71,6 +75,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="`knet worker` processes (default 2)")
     parser.add_argument("--reference-seconds", type=int, default=20,
                         help="seconds of the same staff reading the bare Flask ceiling (default 20)")
+    parser.add_argument("--profile", action="store_true",
+                        help="after the run, profile the GET requests of the actions in this process (cProfile) "
+                             "and print where their time goes")
     parser.add_argument("--output", type=Path, default=RESULTS / "load.md",
                         help="where to write the Markdown table (default bench/results/load.md)")
     parser.add_argument("--client", help=argparse.SUPPRESS)  # the client process's JSON job
@@ -426,16 +433,20 @@ def main(argv: list[str]) -> int:
         job = {"mode": "knet", "url": node.url, "staff": args.staff, "seconds": args.seconds, "think": args.think,
                **content}
         print(f"{args.staff} staff at work for {args.seconds} s …", flush=True)
-        cpu_before = tree_cpu_seconds(node.web.pid)
+        cpu_before = cpu_split(node, server)
         measured = run_client(workdir, "knet", job)
-        cpu_web = tree_cpu_seconds(node.web.pid) - cpu_before
+        cpu = {name: seconds - cpu_before[name] for name, seconds in cpu_split(node, server).items()}
         measured["name"] = "knet"
         if not all(process.running() for process in node.processes):
             raise BenchError("a process of the node died during the run:\n"
                              + "\n".join(p.log_text()[-2000:] for p in node.processes if not p.running()))
         rss = _worker_rss_mb(node.web.pid)
+        tracebacks = _tracebacks(node.web.log_text())
         node.stop()
         node = None
+
+        if args.profile:
+            profile(instance, content)
 
         ceiling_port = free_port()
         command = exec_start(WEB_UNIT, {**environment_file(), "KNET_WEB_BIND": f"127.0.0.1:{ceiling_port}",
@@ -456,8 +467,10 @@ def main(argv: list[str]) -> int:
         note = (f"{args.staff} staff, {args.seconds} s, mean pause {args.think} s between one person's actions "
                 f"(mix {', '.join(f'{k} {v}' for k, v in MIX.items())}); gunicorn -w {args.web_workers} sync + "
                 f"{args.workers} knet workers, PostgreSQL on the same machine; {args.pages} pages, {args.questions} "
-                f"questions; web CPU {1000 * cpu_web / max(requests_count, 1):.1f} ms/request; gunicorn workers' "
-                f"memory {rss}; {os.cpu_count()} CPUs, load average before {load_before:.2f}; "
+                f"questions; web CPU {1000 * cpu['web'] / max(requests_count, 1):.1f} ms/request; gunicorn workers' "
+                f"memory {rss}; CPU seconds used during the {args.seconds} s: "
+                + ", ".join(f"{name} {seconds:.0f}" for name, seconds in cpu.items())
+                + f" (of {os.cpu_count() * args.seconds} available); load average before {load_before:.2f}; "
                 f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; commit {_commit()}")
         print()
         print(report)
@@ -465,6 +478,8 @@ def main(argv: list[str]) -> int:
         print(note)
         for failure in measured["failures"] + reference["failures"]:
             print(f"warning: {failure}", file=sys.stderr)
+        if tracebacks:
+            print(f"The web processes logged {len(tracebacks)} errors; the first:\n{tracebacks[0]}", file=sys.stderr)
         verdict = ("goal met: no errors and p95 under 300 ms for every action" if not misses else
                    "goal missed: " + "; ".join(misses))
         print(verdict)
@@ -500,6 +515,71 @@ def _wait_http(url: str, seconds: float = 30) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise BenchError(f"{url} did not answer within {seconds:.0f} s")
+
+
+def profile(instance: Path, content: dict, repeat: int = 30) -> None:
+    """Where the time of each kind of page goes, with the node's database and index, in this process (one
+    request at a time, nothing else running): cProfile's ten most expensive functions by cumulative time."""
+    app = create_app(instance)
+    with app.app_context():
+        browser = app.test_client()
+        page = browser.get("/login").get_data(as_text=True)
+        browser.post("/login", data={"username": content["users"][0], "password": PASSWORD, "next": "",
+                                     "csrf_token": csrf(page)})
+        rng = random.Random(1)
+        paths = {"browse a page": lambda: "/wiki/" + rng.choice(content["slugs"]),
+                 "search": lambda: "/search?q=" + rng.choice(WORDS),
+                 "answer: open the question": lambda: f"/questions/{rng.choice(content['questions'])}",
+                 "edit: open the form": lambda: f"/wiki/{rng.choice(content['slugs'])}/edit"}
+        for action, path in paths.items():
+            # A content change empties the page cache, as the staff's edits did during the run.
+            profiler, started = cProfile.Profile(), time.perf_counter()
+            for _ in range(repeat):
+                (instance / "content-generation").write_text(str(time.time_ns()), encoding="utf-8")
+                address = path()
+                profiler.enable()
+                status = browser.get(address).status_code
+                profiler.disable()
+                if status != 200:
+                    raise BenchError(f"profiling {action}: {address} answered {status}")
+            elapsed = (time.perf_counter() - started) * 1000 / repeat
+            print(f"\nProfile of {action} ({elapsed:.0f} ms a request, alone):")
+            for order, restriction, what in (("cumulative", str(ROOT), "knet's functions by cumulative time"),
+                                             ("tottime", "", "all functions by their own time")):
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out).sort_stats(order)
+                stats.print_stats(restriction, 10) if restriction else stats.print_stats(8)
+                lines = [line for line in out.getvalue().splitlines() if re.match(r"\s+\d", line)]
+                print(f"  {what}:\n    ncalls tottime percall cumtime percall function")
+                print("\n".join("  " + line.replace(str(ROOT) + "/", "").replace(
+                    str(Path(pstats.__file__).parent), "") for line in lines))
+        db.session.remove()
+        db.engine.dispose()
+
+
+def cpu_split(node: Production, server: PostgresServer) -> dict[str, float]:
+    """CPU seconds used so far by each part: gunicorn, the knet workers, PostgreSQL, the client processes
+    (this process's waited-for children) and the whole machine (every process, from /proc/stat)."""
+    postmaster = int((server.dir / "data" / "postmaster.pid").read_text().split()[0])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return {"web": tree_cpu_seconds(node.web.pid),
+            "knet workers": sum(tree_cpu_seconds(worker.pid) for worker in node.workers),
+            "PostgreSQL": tree_cpu_seconds(postmaster),
+            "client": children.ru_utime + children.ru_stime,
+            "whole machine": (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")}
+
+
+def _tracebacks(log: str) -> list[str]:
+    """The tracebacks in a log, each with the line that introduced it."""
+    found, lines = [], log.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = number + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            found.append("\n".join(lines[max(0, number - 1):end + 1]))
+    return found
 
 
 def _worker_rss_mb(master: int) -> str:
