@@ -18,7 +18,6 @@ import os
 import pstats
 import random
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -340,6 +339,7 @@ def client(job_file: str) -> int:
     def begin() -> None:  # run once, when everyone has signed in and enrolled: the measured time starts
         clock["started"] = time.time()
         clock["deadline"] = clock["started"] + job["seconds"]
+        print("measuring", flush=True)  # the driver starts and stops its CPU counters on these lines
 
     gate = threading.Barrier(job["staff"], action=begin)
     people = []
@@ -352,20 +352,33 @@ def client(job_file: str) -> int:
     for person in people:
         person.join(job["seconds"] + 600)
     elapsed = job["seconds"]  # actions start until the deadline: the rate is per second of that window
+    print("measured", flush=True)
     samples += [Sample("sign in and enrol", 0.0, False) for person in people if not person.ready]
     print(json.dumps({"elapsed": elapsed, "samples": [[s.action, s.ms, s.ok] for s in samples],
                       "failures": [f for person in people for f in person.failures][:20]}))
     return 0
 
 
-def run_client(workdir: Path, name: str, job: dict) -> dict:
+def run_client(workdir: Path, name: str, job: dict, on_start=lambda: None, on_end=lambda: None) -> dict:
+    """Run a job in a client process; `on_start` and `on_end` are called when its measured time starts and ends
+    (after every person has signed in; before the answers are gathered)."""
     path = workdir / f"{name}-job.json"
     path.write_text(json.dumps(job), encoding="utf-8")
-    result = subprocess.run([sys.executable, __file__, "--client", str(path)], capture_output=True, text=True,
-                            timeout=job["seconds"] + 600)
-    if result.returncode != 0:
-        raise BenchError(f"the client process failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout)
+    errors = workdir / f"{name}-client.log"
+    with errors.open("wb") as log:
+        process = subprocess.Popen([sys.executable, __file__, "--client", str(path)], stdout=subprocess.PIPE,
+                                   stderr=log, text=True)
+    lines = []
+    for line in process.stdout:
+        if line.strip() == "measuring":
+            on_start()
+        elif line.strip() == "measured":
+            on_end()
+        else:
+            lines.append(line)
+    if process.wait() != 0 or not lines:
+        raise BenchError(f"the client process failed:\n{errors.read_text(errors='replace')[-3000:]}")
+    return json.loads(lines[-1])
 
 
 # Report -----------------------------------------------------------------------------------------
@@ -433,9 +446,11 @@ def main(argv: list[str]) -> int:
         job = {"mode": "knet", "url": node.url, "staff": args.staff, "seconds": args.seconds, "think": args.think,
                **content}
         print(f"{args.staff} staff at work for {args.seconds} s …", flush=True)
-        cpu_before = cpu_split(node, server)
-        measured = run_client(workdir, "knet", job)
-        cpu = {name: seconds - cpu_before[name] for name, seconds in cpu_split(node, server).items()}
+        counters: dict[str, dict[str, float]] = {}
+        measured = run_client(workdir, "knet", job, on_start=lambda: counters.update(start=cpu_split(node, server)),
+                              on_end=lambda: counters.update(end=cpu_split(node, server)))
+        cpu = {name: seconds - counters["start"][name] for name, seconds in counters["end"].items()}
+        window = cpu.pop("wall")  # the measured time and the last answers after it
         measured["name"] = "knet"
         if not all(process.running() for process in node.processes):
             raise BenchError("a process of the node died during the run:\n"
@@ -468,9 +483,9 @@ def main(argv: list[str]) -> int:
                 f"(mix {', '.join(f'{k} {v}' for k, v in MIX.items())}); gunicorn -w {args.web_workers} sync + "
                 f"{args.workers} knet workers, PostgreSQL on the same machine; {args.pages} pages, {args.questions} "
                 f"questions; web CPU {1000 * cpu['web'] / max(requests_count, 1):.1f} ms/request; gunicorn workers' "
-                f"memory {rss}; CPU seconds used during the {args.seconds} s: "
+                f"memory {rss}; CPU seconds used in those {window:.0f} s: "
                 + ", ".join(f"{name} {seconds:.0f}" for name, seconds in cpu.items())
-                + f" (of {os.cpu_count() * args.seconds} available); load average before {load_before:.2f}; "
+                + f" (of {os.cpu_count() * window:.0f} available); load average before {load_before:.2f}; "
                 f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; commit {_commit()}")
         print()
         print(report)
@@ -558,16 +573,18 @@ def profile(instance: Path, content: dict, repeat: int = 30) -> None:
 
 
 def cpu_split(node: Production, server: PostgresServer) -> dict[str, float]:
-    """CPU seconds used so far by each part: gunicorn, the knet workers, PostgreSQL, the client processes
-    (this process's waited-for children) and the whole machine (every process, from /proc/stat)."""
+    """CPU seconds used so far by each part: gunicorn, the knet workers, PostgreSQL, the client process (the
+    newest child of this one) and the whole machine (every process, from /proc/stat)."""
     postmaster = int((server.dir / "data" / "postmaster.pid").read_text().split()[0])
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    clients = [int(pid) for task in Path(f"/proc/{os.getpid()}/task").iterdir()
+               for pid in (task / "children").read_text().split()]
     busy = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return {"web": tree_cpu_seconds(node.web.pid),
             "knet workers": sum(tree_cpu_seconds(worker.pid) for worker in node.workers),
             "PostgreSQL": tree_cpu_seconds(postmaster),
-            "client": children.ru_utime + children.ru_stime,
-            "whole machine": (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")}
+            "client": tree_cpu_seconds(max(clients)) if clients else 0.0,
+            "whole machine": sum(busy[i] for i in (0, 1, 2, 5, 6, 7)) / os.sysconf("SC_CLK_TCK"),
+            "wall": time.monotonic()}
 
 
 def _tracebacks(log: str) -> list[str]:
