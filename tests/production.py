@@ -199,10 +199,12 @@ class Production:
                                   f"{self.web.log_text()[-3000:]}")
             time.sleep(0.1)
 
-    def terminate(self, process: Process, seconds: float = STOP_SECONDS) -> int:
-        """SIGTERM to the process (systemd's KillSignal, to the main process) and its exit status."""
+    def terminate(self, process: Process, seconds: float = STOP_SECONDS, signalled: bool = False) -> int:
+        """SIGTERM to the process (systemd's KillSignal, to the main process; once, as systemd sends it: a
+        second one could cut a Python process's own clean exit short) and its exit status."""
         if process.running():
-            process.popen.send_signal(signal.SIGTERM)
+            if not signalled:
+                process.popen.send_signal(signal.SIGTERM)
             try:
                 process.popen.wait(seconds)
             except subprocess.TimeoutExpired:
@@ -232,8 +234,8 @@ class Production:
         running = [process for process in [*self.workers, self.web] if process.running()]
         for process in running:
             process.popen.send_signal(signal.SIGTERM)
-        return {process.name: self.terminate(process) for process in [*self.workers, self.web]
-                if process.popen is not None}
+        return {process.name: self.terminate(process, signalled=process in running)
+                for process in [*self.workers, self.web] if process.popen is not None}
 
     def close(self) -> None:
         """Make sure nothing is left running (after a failed test): SIGKILL whatever still runs."""
