@@ -63,6 +63,8 @@ MERGE_AT_SEGMENTS = 8
 RECENT_ANSWERS = 256
 #: Open searchers kept for reuse (about one per thread that searches at the same time).
 MAX_IDLE_SEARCHERS = 8
+#: Tries to open a searcher while commits keep replacing the version it opens.
+OPEN_ATTEMPTS = 5
 #: A file in the index directory naming the analysis and the fields the index was written with.
 VERSION_FILE = "ANALYSIS_VERSION"
 #: The fields of :func:`make_schema`; a change of fields, like one of analysis, needs a rebuild.
@@ -193,6 +195,23 @@ class Recent:
                 self._answers.popitem(last=False)
 
 
+def _open_lazy_files(searcher) -> None:
+    """Open every file of the searcher's segments that Whoosh would open only when first read: the stored
+    fields and the length and sort columns. A worker's commit that merges segments deletes their files;
+    one already open stays readable until the searcher closes it, one opened later is gone (Whoosh then
+    hands back None, and a search under load failed with a TypeError in stored_fields)."""
+    schema = searcher.schema
+    for reader, _offset in searcher.reader().leaf_readers():
+        if not reader.doc_count_all():
+            continue
+        reader.stored_fields(0)
+        for name, kind in schema.items():
+            if kind.scorable:
+                reader.doc_field_length(0, name)
+            if kind.column_type is not None:
+                reader.column_reader(name)
+
+
 class SearchIndex:
     """A Whoosh index in a directory."""
 
@@ -217,7 +236,7 @@ class SearchIndex:
             searcher.close()
             searcher = None
         if searcher is None:
-            searcher = self._ix.searcher(weighting=scoring.BM25F())
+            searcher = self._open_searcher()
         try:
             yield searcher
         finally:
@@ -227,6 +246,19 @@ class SearchIndex:
                     self._idle.append(searcher)
             if not keep:
                 searcher.close()
+
+    def _open_searcher(self):
+        """A searcher on the latest version whose files are all open (see _open_lazy_files); a commit
+        that deletes a file while the searcher opens it means a newer version: open that one."""
+        for attempt in range(OPEN_ATTEMPTS):
+            searcher = self._ix.searcher(weighting=scoring.BM25F())
+            try:
+                _open_lazy_files(searcher)
+                return searcher
+            except (OSError, TypeError):
+                searcher.close()
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
 
     def hidden_from(self, searcher, viewer: Viewer) -> set[int]:
         """The numbers of the documents ``viewer`` may not see, in this searcher's version of the

@@ -310,3 +310,29 @@ def test_an_authors_own_private_page_after_their_public_ones_is_theirs_to_find(t
     assert search(ix, "προμήθειες -οδηγίες", viewer=Viewer("1")).total == 2
     assert search(ix, '"οδηγίες για προμήθειες" -σημειώσεις', viewer=Viewer("1")).total == 1
     ix.close()
+
+
+def test_a_search_opened_before_a_commit_merges_its_segments_away_still_reads_them(tmp_path):
+    """A worker's commit deletes the files of the segments it merged; a search that a web worker began on
+    the version before must still read its documents' stored fields and lengths (it failed under load)."""
+    from knet.search.index import parse
+
+    ix = open_or_create(tmp_path / "index")
+    for n in range(4):
+        with ix.writer() as writer:
+            writer.upsert(doc(n, f"Απόφαση {n}", "Απόφαση δημοτικού συμβουλίου.", tags=(f"θέμα{n}",)))
+    assert ix.segment_count() == 4
+    with ix.searching() as searcher:
+        ix.optimize()  # another writer merges every segment into one and deletes the old files
+        left = [path for segment in _segment_ids(searcher) for path in (tmp_path / "index").glob(f"*{segment}*")]
+        assert left == [], "the merged segments' files are deleted"
+        stored = [searcher.stored_fields(number)["title"] for number in range(searcher.doc_count_all())]
+        hits = searcher.search(parse(searcher.schema, "απόφαση"), limit=None)
+        assert len(hits) == 4 and hits.scored_length() == 4
+    assert sorted(stored) == [f"Απόφαση {n}" for n in range(4)]
+    assert search(ix, "απόφαση", viewer=ANONYMOUS).total == 4
+    ix.close()
+
+
+def _segment_ids(searcher) -> list[str]:
+    return [reader.segment().segment_id() for reader, _offset in searcher.reader().leaf_readers()]
