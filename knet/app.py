@@ -18,6 +18,7 @@ from knet import (accessibility, api, config, errors, feeds, i18n, jobs, metrics
                   render_cache, search, security_headers, views)
 from knet.api import csrf
 from knet.db import db, migrate
+from knet.proxies import TrustedProxies
 from knet.search import indexing
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -81,6 +82,8 @@ def create_app(instance: str | os.PathLike | None = None, overrides: dict | None
     for feature in FEATURES:
         feature.init_app(app)
     security_headers.init_app(app)  # last: its headers must be set before the page cache keeps a page's
+    if settings["trusted_proxies"]:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, settings["trusted_proxies"])
     return app
 
 

@@ -1,6 +1,7 @@
 """Node configuration: defaults, then the instance's knet.toml, then KNET_* environment variables."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -26,6 +27,9 @@ DEFAULTS: dict[str, object] = {
     "url": None,
     "secret_key": None,
     "database": None,
+    # Addresses (or networks) of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers
+    # the node believes, such as ["127.0.0.1"] for nginx on the same server; none by default.
+    "trusted_proxies": [],
     "default_language": "el",
     "max_body_bytes": 512 * 1024,
     "page_size": 25,
@@ -165,6 +169,7 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
         env_value = environ.get(f"KNET_{key.upper()}")
         if env_value is not None:
             settings[key] = _whole_number(env_value, f"KNET_{key.upper()}") if isinstance(default, int) else env_value
+    settings["trusted_proxies"] = _trusted_proxies(settings["trusted_proxies"], instance)
     if not settings["database"]:
         settings["database"] = instance.default_database_url()
     settings["ldap"] = _ldap(from_file.get("ldap", {}), environ, instance)
@@ -181,6 +186,22 @@ def load(instance: Instance, environ: Mapping[str, str] | None = None) -> dict[s
         raise ConfigError(f"{where}: 'search_deadline_ms' must be from 100 to 30000 (milliseconds), such as 1500.")
     _validate(settings, instance)
     return settings
+
+
+def _trusted_proxies(value: object, instance: Instance) -> list[str]:
+    """The proxies' addresses as a list, each checked: from the file a list (or one string), from
+    KNET_TRUSTED_PROXIES a string separated by commas or spaces, as gunicorn's --forwarded-allow-ips is."""
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(f"'trusted_proxies' in {instance.config_file} must be a list of addresses, "
+                          'such as ["127.0.0.1"].')
+    for item in items:
+        try:
+            ipaddress.ip_network(item)
+        except ValueError:
+            raise ConfigError(f"'trusted_proxies' must hold IP addresses or networks (such as 127.0.0.1 or "
+                              f"10.0.0.0/24), not {item!r}.") from None
+    return items
 
 
 def _ldap(from_file: object, environ: Mapping[str, str], instance: Instance) -> dict[str, object]:
