@@ -6,7 +6,11 @@ runs as root, here and in CI); a test that cannot mount one fails with a sentenc
 from __future__ import annotations
 
 import errno
+import gc
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 import subprocess
 from pathlib import Path
 
@@ -27,17 +31,28 @@ from tests.test_cli import knet
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def small_disk(tmp_path) -> Path:
-    """A 24 MB tmpfs, unmounted afterwards."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True,
+@contextmanager
+def tmpfs(mount: Path, size: str = "24m") -> Iterator[Path]:
+    """A small tmpfs mounted on `mount` (its files copied in first), unmounted afterwards."""
+    mount.mkdir(exist_ok=True)
+    before = mount.with_name(mount.name + ".before")
+    shutil.copytree(mount, before)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True,
                           text=True)
     if done.returncode != 0:
         pytest.fail(f"This test needs to mount a small tmpfs (as root) to fill a disk, and mount said: {done.stderr}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    try:
+        shutil.copytree(before, mount, dirs_exist_ok=True)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 24 MB tmpfs, unmounted afterwards."""
+    with tmpfs(tmp_path / "disk") as mount:
+        yield mount
 
 
 def fill(directory: Path) -> Path:
@@ -56,16 +71,22 @@ def fill(directory: Path) -> Path:
     return filler
 
 
-@pytest.fixture
-def node_on_small_disk(small_disk, tmp_path, monkeypatch):
-    """A node made by `knet init` on the small disk (SQLite, whatever database the suite runs on: a full disk
-    under SQLite is the case a small municipality meets), a signed-in editor and an API token."""
-    instance = small_disk / "instance"
+def make_node(instance: Path, tmp_path: Path, monkeypatch, disk_for_the_index: bool = False):
+    """A node made by `knet init` at `instance` (SQLite, whatever database the suite runs on: a full disk under
+    SQLite is the case a small municipality meets), an editor and a write token; with disk_for_the_index, its
+    search index on a small disk of its own."""
     # prometheus_client's memory-mapped counts on a full disk end the process with SIGBUS: they belong on a
     # RAM disk (/run), which this test's own directory stands for (see the crash helper's report).
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     cli(["init", "--instance", str(instance), "--name", "Δήμος Δοκιμών", "--url", "http://127.0.0.1:5000"],
         standalone=False)
+    with ExitStack() as stack:
+        if disk_for_the_index:
+            stack.enter_context(tmpfs(instance / "search-index", "4m"))
+        yield from _running(instance)
+
+
+def _running(instance: Path):
     app = create_app(instance, overrides={"TESTING": True})
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -76,6 +97,16 @@ def node_on_small_disk(small_disk, tmp_path, monkeypatch):
         close_index(app)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def node_on_small_disk(small_disk, tmp_path, monkeypatch):
+    yield from make_node(small_disk / "instance", tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def node_with_index_on_small_disk(tmp_path, monkeypatch):
+    yield from make_node(tmp_path / "instance", tmp_path, monkeypatch, disk_for_the_index=True)
 
 
 def _pending_jobs(app) -> list[jobs.Job]:
@@ -136,6 +167,38 @@ def test_a_full_disk_refuses_changes_clearly_and_the_node_recovers_when_space_re
     assert [hit["title"] for hit in found] == ["Πριν γεμίσει"]
     checked = knet("index", "check", "--instance", str(small_disk / "instance"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# Whoosh leaves the files of a commit that failed for lack of space open (knet/search/index.py Writer.__exit__ does
+# not cancel a writer whose commit raised): reported to the lead; remove this mark once it does.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_full_disk_under_the_search_index_leaves_its_job_pending_and_the_index_whole(
+        node_with_index_on_small_disk, tmp_path):
+    app, token = node_with_index_on_small_disk
+    client = app.test_client()
+    index = tmp_path / "instance" / "search-index"
+    filler = fill(index)
+    saved = client.post("/api/v1/pages", json={"title": "Χωρίς χώρο", "body": "Λέξηχώρου " * 3000}, headers=token)
+    assert saved.status_code == 201  # the database has room: the page is saved, its indexing waits
+
+    with app.app_context():
+        jobs.run_pending()
+    tried = _pending_jobs(app)
+    # Every index job (the page's, and the editor's from the fixture) failed once and waits to be tried again.
+    assert {(job.state, job.attempts) for job in tried} == {(jobs.PENDING, 1)}, [(j.state, j.last_error) for j in tried]
+    assert all("No space left" in job.last_error for job in tried)
+
+    filler.unlink()
+    with app.app_context():
+        db.session.execute(jobs.Job.__table__.update().values(run_after=jobs.utcnow()))  # no wait for the retry
+        db.session.commit()
+        jobs.run_pending()
+    assert {job.state for job in _pending_jobs(app)} == {jobs.DONE}
+    found = client.get("/api/v1/search", query_string={"q": "Λέξηχώρου"}, headers=token).json["results"]
+    assert [hit["title"] for hit in found] == ["Χωρίς χώρο"]
+    checked = knet("index", "check", "--instance", str(tmp_path / "instance"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    gc.collect()  # the leaked files are closed here, under this test's mark, not in the next test
 
 
 def test_an_error_of_the_disk_is_told_apart_from_other_errors():
