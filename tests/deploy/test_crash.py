@@ -79,7 +79,9 @@ def test_a_node_under_load_survives_processes_killed_at_random(tmp_path, product
     assert wrong == [], f"{len(wrong)} acknowledged writes are missing or changed: {wrong[:5]}"
     assert dead == [], f"jobs died: {dead}"
     assert leftover == [], f"jobs still due {DRAIN_SECONDS} s after the load ended: {leftover}"
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.returncode == 0, checked.stdout + checked.stderr + f"(seed {seed}; kills: {kills})\n" + "\n".join(
+        line for process in node.workers for line in process.log_text().splitlines()
+        if "failed" in line or "Error" in line)[-3000:]
     assert "in step" in checked.stdout
     for process in node.processes:
         assert "Traceback" not in process.log_text() or process in node.workers, process.log_text()[-3000:]
