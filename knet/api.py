@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from knet.config import MAX_PAGE_NUMBER
 from knet.db import db
-from knet.errors import Invalid, problem
+from knet.errors import Invalid, answer_resource_failure, problem, resource_failure
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ def answer_races(blueprint: Blueprint, detail: Callable[[], str] | None = None) 
     Call it where the blueprint is made (a blueprint takes no handlers once an app has registered it)."""
 
     def refused_by_the_database(exc: Exception):
+        if (failure := resource_failure(exc)) is not None:  # a full disk or a lost database, not a race
+            return answer_resource_failure(exc, failure)
         db.session.rollback()
         logger.warning("Concurrent change refused on %s %s: %s", request.method, request.path,
                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

@@ -57,6 +57,11 @@ def changed(type_name: str, object_id: int, uri: str) -> None:
         jobs.enqueue(kind, type=type_name, id=object_id, uri=uri)
 
 
+def reindex(type_name: str, object_id: int, uri: str) -> None:
+    """Record a change only the search index sees (a question's last activity): no job for peers."""
+    jobs.enqueue(INDEX_JOB, type=type_name, id=object_id, uri=uri)
+
+
 FOLLOWERS = "knet.content_followers"
 
 

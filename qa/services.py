@@ -141,8 +141,8 @@ def answer(actor: User | None, question: Question, body: str) -> Answer:
     reply = Answer(question=question, body=body, html=markup.render(body), author=actor)
     db.session.add(reply)
     question.answer_count += 1
-    question.active_at = utcnow()
     db.session.flush()
+    _active(question)
     _add_revision(actor, answer=reply, body=body)
     changed_answer(reply)
     notify.answered(actor, reply)
@@ -155,7 +155,7 @@ def edit_answer(actor: User | None, reply: Answer, body: str, summary: str = "")
     body = _validate_body(body)
     before = reply.html
     reply.body, reply.html, reply.revision, reply.updated_at = body, markup.render(body), reply.revision + 1, utcnow()
-    reply.question.active_at = utcnow()
+    _active(reply.question)
     _add_revision(actor, answer=reply, body=body, summary=_validate_summary(summary))
     changed_answer(reply)
     notify.answer_edited(actor, reply, before)
@@ -175,8 +175,8 @@ def comment(actor: User | None, body: str, *, question: Question | None = None, 
     remark = Comment(question_id=question.id if question else None, answer_id=answer.id if answer else None,
                      body=body, html=markup.render(body), author=actor)
     db.session.add(remark)
-    target_question.active_at = utcnow()
     db.session.flush()
+    _active(target_question)
     changed_parent(remark)
     notify.commented(actor, remark, question, answer)
     return remark
@@ -361,6 +361,14 @@ def changed_question(question: Question, *, with_answers: bool = False) -> None:
     if with_answers:
         for reply in question.answers:
             changed_answer(reply)
+
+
+def _active(question: Question) -> None:
+    """Something happened under the question (an answer, an edit, a comment): its last activity is the date of
+    its search document, so the index hears of it too (else `knet index check` finds the question stale).
+    Peers are not told: what they receive of the question did not change."""
+    question.active_at = utcnow()
+    content.reindex(QUESTION_TYPE, question.id, question_uri(question.id))
 
 
 def changed_answer(reply: Answer) -> None:

@@ -5,10 +5,11 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from knet import jobs
+from knet import content, jobs
 from knet.db import db
 from knet.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from knet.search.indexing import node_index
+from knet.search import rebuild as rebuilding
+from knet.search.indexing import index_path, node_index
 from knet.search import Filters, Viewer
 from knet.search.index import search
 from qa import moderation, services, tags
@@ -202,6 +203,25 @@ def test_search_finds_questions_and_answers(app, people, make_question, make_ans
     assert {hit.type for hit in found.hits} == {"question", "answer"}
     answers = search(node_index(), "κοινοποιηση", viewer=Viewer())
     assert [hit.type for hit in answers.hits] == ["answer"]
+
+
+def test_answering_commenting_and_editing_keep_the_question_in_step_in_the_index(app, people, make_question,
+                                                                                 make_answer):
+    """A question's last activity is its search document's date: every activity under it re-indexes it (a busy
+    question was found stale by `knet index check`, found by the crash test under load)."""
+    question = make_question(people["asker"])
+    jobs.run_pending()
+    reply = make_answer(people["helper"], question)
+    db.session.commit()
+    jobs.run_pending()
+    services.comment(people["asker"], "Ευχαριστώ!", answer=reply)
+    db.session.commit()
+    jobs.run_pending()
+    services.edit_answer(people["helper"], reply, "Με τον τύπο του νόμου 4354/2015, άρθρο 20.")
+    db.session.commit()
+    jobs.run_pending()
+    drift = rebuilding.check(index_path(app), content.content_types().values())
+    assert (drift.missing, drift.stale, drift.extra) == ([], [], [])
 
 
 def test_an_accepted_answer_ranks_above_others_for_the_same_match(app, people, make_question, make_answer):
