@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -40,11 +41,15 @@ class Workers:
         environment = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         program = ["-m", "tests.knet.counting_worker"] if counting else KNET
         command = [sys.executable, *program, "worker", "--instance", str(instance), "--poll", "0.05"]
+        # Standard error to files: a worker that logged much would block on a full pipe.
+        self.logs = [tempfile.TemporaryFile("w+") for _ in range(count)]
         self.processes = [subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True) for _ in range(count)]
+                                           stderr=log, text=True) for log in self.logs]
         for process in self.processes:
             line = process.stdout.readline()
-            assert "started" in line, f"a worker did not start: {line}{process.stderr.read()}"
+            if "started" not in line:
+                errors = self.stop()
+                raise AssertionError(f"a worker did not start: {line}{errors}")
 
     @property
     def pids(self) -> set[int]:
@@ -56,9 +61,11 @@ class Workers:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         errors = []
-        for process in self.processes:
-            out, err = process.communicate(timeout=30)
-            errors.append(err)
+        for process, log in zip(self.processes, self.logs):
+            process.communicate(timeout=30)
+            log.seek(0)
+            errors.append(log.read())
+            log.close()
         for process, err in zip(self.processes, errors):
             assert process.returncode == 0, err
         return errors
@@ -130,7 +137,7 @@ def test_three_workers_writing_the_index_at_once_leave_every_page_in_it(app, mak
                 for page in pages[first:first + 10]:
                     content.changed(wiki_content.TYPE, page.id, wiki_content.page_uri(page.id))
                 db.session.commit()
-                time.sleep(0.1)
+                time.sleep(0.15)  # a worker polls every 0.05 s: each of the three claims a batch meanwhile
         for first in range(PAGES // 2, PAGES, 10):
             for page in pages[first:first + 10]:
                 content.changed(wiki_content.TYPE, page.id, wiki_content.page_uri(page.id))
