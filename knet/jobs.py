@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import JSON, String, Text, delete, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knet.db import as_utc, db, utcnow
@@ -166,11 +167,28 @@ def run_pending(limit: int | None = None) -> int:
         if not group:
             continue  # another worker took them first (SQLite)
         count += len(group)
-        if not _run(handler, group) and len(group) > 1:
-            # One bad job must not hold back the others: run each of them on its own.
-            for job_id in [member.id for member in group]:
-                _run(handler, [db.session.get(Job, job_id)])
+        ids = [member.id for member in group]
+        try:
+            if not _run(handler, group) and len(group) > 1:
+                # One bad job must not hold back the others: run each of them on its own.
+                for job_id in ids:
+                    _run(handler, [db.session.get(Job, job_id)])
+        except SQLAlchemyError:  # the database failed us (SQLite busy for too long, a lost connection)
+            _release(ids)
+            raise
     return count
+
+
+def _release(ids: list[int]) -> None:
+    """Let the jobs be taken again now rather than when their claim runs out (best effort: the
+    database has just failed; the claim ends anyway)."""
+    db.session.rollback()
+    try:
+        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == PENDING).values(run_after=utcnow())
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
 
 
 def _claim(group: list[Job], handler: Handler | None) -> list[Job]:

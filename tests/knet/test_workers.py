@@ -11,10 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from knet import content, jobs
-from knet.db import db
+from knet.db import as_utc, db, utcnow
 from knet.jobs import DEAD, DONE, PENDING, Job
 from knet.search import indexing
 from knet.search import rebuild
@@ -180,3 +182,19 @@ def test_an_index_job_that_finds_the_index_busy_is_postponed_not_failed(app, mak
     assert {(job.state, job.attempts) for job in index_jobs} == {(DONE, 0)}
     found = search(indexing.node_index(), "βλάβες", viewer=Viewer("1"))
     assert [hit.title for hit in found.hits] == [page.title]
+
+
+def test_a_job_whose_end_the_database_refuses_is_free_again_at_once(app):
+    """On SQLite a worker claims its jobs for minutes; if the database then fails the job's own
+    commit, the claim is let go, so that the job runs again at the next look rather than much later."""
+    def leaves_a_bad_row() -> None:
+        db.session.add(Job(kind=None, payload={}))  # refused (NOT NULL) when the job's end is committed
+
+    jobs.register(app, "test.bad-row", leaves_a_bad_row)
+    jobs.enqueue("test.bad-row")
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        jobs.run_pending()
+    job = db.session.scalars(select(Job).where(Job.kind == "test.bad-row")).one()
+    assert (job.state, job.attempts) == (PENDING, 0)
+    assert as_utc(job.run_after) <= utcnow(), "due again now, not when a claim runs out"
