@@ -19,9 +19,9 @@ from knet import (accessibility, api, config, errors, feeds, i18n, jobs, metrics
 from knet.api import csrf
 from knet.db import db, migrate
 from knet.proxies import TrustedProxies
+from knet.schema import MIGRATIONS
 from knet.search import indexing
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 DEMO_CREDENTIALS = "demo-credentials.txt"
 
 #: Feature packages, in the order they are wired; each has init_app(app), a `commands` list and

@@ -11,11 +11,12 @@ from pathlib import Path
 import click
 import flask_migrate
 import tomli_w
+from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import backup_cli, config, demo_network, jobs, opendata_cli
+from knet import backup_cli, config, demo_network, jobs, opendata_cli, schema
 from knet.app import MIGRATIONS, create_app, feature_commands, prepare_demo
 from knet.db import db
 from knet.commands import chosen_instance, export_group, import_group, instance_option
@@ -169,6 +170,7 @@ def _prepare_town(ctx: click.Context, town: demo_network.Town, number: int) -> t
 def run(host: str, port: int, debug: bool, no_worker: bool) -> None:
     """Serve the node with the development server (use gunicorn in production)."""
     app = _load_app()
+    _warn_if_schema_not_current(app)
     click.echo(f"Serving {app.config['KNET']['name']} on http://{host}:{port}/ (press Ctrl+C to stop).")
     if not no_worker:
         jobs.start_worker_thread(app)
@@ -182,6 +184,7 @@ def run(host: str, port: int, debug: bool, no_worker: bool) -> None:
 def worker(poll: float) -> None:
     """Run background jobs (index updates, later deliveries) until stopped; start several if needed."""
     app = _load_app()
+    _warn_if_schema_not_current(app)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: (stop.set(), jobs.wake()))
@@ -190,9 +193,39 @@ def worker(poll: float) -> None:
     click.echo("Worker stopped.")
 
 
+def _warn_if_schema_not_current(app) -> None:
+    """Log a warning when the database is not at this code's schema (standard error, without a logging set-up)."""
+    with app.app_context():
+        schema.warn_if_not_current(db.engine, app.instance_path)
+        db.session.remove()
+
+
 @main.group("db")
 def db_group() -> None:
     """Database schema commands."""
+
+
+def _schema_state() -> schema.SchemaState:
+    try:
+        return schema.schema_state(db.engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(f"Cannot reach the database at {_shown(str(db.engine.url))}: "
+                                   f"{reason.rstrip('.')}.") from None
+    finally:
+        db.engine.dispose()  # the command's only connection (a migration opens its own)
+
+
+@db_group.command()
+@instance_option
+@with_appcontext
+def check() -> None:
+    """Say whether the database schema is at this version's newest migration (exit status 1 if not)."""
+    state = _schema_state()
+    message = schema.explain(state, current_app.instance_path)
+    if state.status != schema.CURRENT:
+        raise click.ClickException(message)
+    click.echo(message)
 
 
 @db_group.command()
@@ -200,8 +233,13 @@ def db_group() -> None:
 @with_appcontext
 def upgrade() -> None:
     """Apply every pending migration to the database."""
-    flask_migrate.upgrade(directory=str(MIGRATIONS))
-    click.echo("The database schema is up to date.")
+    if (state := _schema_state()).status in (schema.AHEAD, schema.FOREIGN):
+        raise click.ClickException(schema.explain(state, current_app.instance_path))
+    try:
+        flask_migrate.upgrade(directory=str(MIGRATIONS))
+    finally:
+        db.engine.dispose()
+    click.echo(f"The database schema is up to date (revision {schema.head_revision()}).")
 
 
 @db_group.command()

@@ -1,12 +1,15 @@
 """Background work as rows: each job has a state, attempts and a next-try time.
 
 Handlers are registered per kind and must be safe to run twice (a worker that dies after doing the
-work but before recording it runs the job again). On PostgreSQL several workers share the queue
-through `SELECT … FOR UPDATE SKIP LOCKED`; the embedded default runs one worker thread.
+work but before recording it runs the job again). Several workers (`knet worker` processes, or one
+beside `knet run`'s thread) share the queue: on PostgreSQL a worker locks the jobs it runs with
+`SELECT … FOR UPDATE SKIP LOCKED` (the others pass them by); SQLite has no row locks, so there a
+worker first claims its jobs with a conditional UPDATE that only one worker can win (see _claim).
 """
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, String, Text, delete, event, select
+from sqlalchemy import JSON, String, Text, delete, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knet.db import as_utc, db, utcnow
@@ -26,6 +30,21 @@ EXTENSION = "knet.jobs"
 #: on it at once; one in another process (``knet worker``) within this many seconds.
 POLL_SECONDS = 0.1
 PENDING, DONE, DEAD = "pending", "done", "dead"
+#: On SQLite, for how long a worker's claim on the jobs it runs keeps other workers off them (a
+#: handler's own ``claim`` when it has one); a worker that dies mid-job leaves it to be run again then.
+SQLITE_CLAIM_SECONDS = 600.0
+#: A job postponed (see Postpone) for longer than this since it was queued is logged as a warning.
+POSTPONED_TOO_LONG = timedelta(minutes=15)
+
+
+class Postpone(Exception):
+    """Raised by a handler that cannot do its work now for a reason that passes by itself, such as
+    a lock another worker holds: its jobs run again after ``seconds`` (give or take a fifth, so that
+    workers that met do not meet again), and the postponement is not a failed attempt."""
+
+    def __init__(self, reason: str, seconds: float = 2.0):
+        super().__init__(reason)
+        self.seconds = seconds
 
 
 class Job(db.Model):
@@ -144,16 +163,59 @@ def run_pending(limit: int | None = None) -> int:
                 select(Job).where(Job.state == PENDING, Job.kind == job.kind, Job.run_after <= utcnow(),
                                   Job.id != job.id).order_by(Job.id).limit(handler.batch - 1)
                 .with_for_update(skip_locked=True)).all()
+        group = _claim(group, handler)
+        if not group:
+            continue  # another worker took them first (SQLite)
         count += len(group)
-        if handler is not None and handler.claim:
-            for member in group:
-                member.run_after = utcnow() + timedelta(seconds=handler.claim)
-            db.session.commit()
-        if not _run(handler, group) and len(group) > 1:
-            # One bad job must not hold back the others: run each of them on its own.
-            for job_id in [member.id for member in group]:
-                _run(handler, [db.session.get(Job, job_id)])
+        ids = [member.id for member in group]
+        try:
+            if not _run(handler, group) and len(group) > 1:
+                # One bad job must not hold back the others: run each of them on its own.
+                for job_id in ids:
+                    _run(handler, [db.session.get(Job, job_id)])
+        except SQLAlchemyError:  # the database failed us (SQLite busy for too long, a lost connection)
+            _release(ids)
+            raise
     return count
+
+
+def _release(ids: list[int]) -> None:
+    """Let the jobs be taken again now rather than when their claim runs out (best effort: the
+    database has just failed; the claim ends anyway)."""
+    db.session.rollback()
+    try:
+        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == PENDING).values(run_after=utcnow())
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+
+
+def _claim(group: list[Job], handler: Handler | None) -> list[Job]:
+    """Keep other workers off these jobs while they run; return those of them this worker may run.
+
+    On PostgreSQL the row locks taken when the jobs were read do that until the jobs' transaction
+    ends; only a handler that commits as it goes (``claim``) needs its jobs put off for a while. SQLite
+    has no row locks: two workers may read the same due job. There each worker puts its jobs off with
+    an UPDATE that only matches jobs still pending and due, committed at once; SQLite runs one write
+    at a time, so a job is claimed by one worker, and the others' UPDATE no longer matches it."""
+    row_locks = db.engine.dialect.name != "sqlite"
+    seconds = handler.claim if handler is not None and handler.claim else None
+    if row_locks and seconds is None:
+        return group
+    now = utcnow()
+    until = now + timedelta(seconds=seconds or SQLITE_CLAIM_SECONDS)
+    if row_locks:
+        for member in group:
+            member.run_after = until
+        db.session.commit()
+        return group
+    ids = [member.id for member in group]
+    claimed = set(db.session.scalars(
+        update(Job).where(Job.id.in_(ids), Job.state == PENDING, Job.run_after <= now).values(run_after=until)
+        .returning(Job.id).execution_options(synchronize_session=False)))
+    db.session.commit()
+    return [db.session.get(Job, job_id) for job_id in ids if job_id in claimed]
 
 
 def _run(handler: Handler | None, group: list[Job]) -> bool:
@@ -165,6 +227,12 @@ def _run(handler: Handler | None, group: list[Job]) -> bool:
             handler.run([job.payload for job in group])
         else:
             handler.run(**group[0].payload)
+    except Postpone as postponed:
+        ids = [job.id for job in group]
+        db.session.rollback()
+        _postpone([db.session.get(Job, job_id) for job_id in ids], postponed)
+        db.session.commit()
+        return True
     except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded on its job
         ids = [job.id for job in group]
         db.session.rollback()
@@ -182,6 +250,18 @@ def _run(handler: Handler | None, group: list[Job]) -> bool:
         _queue_next(group[0].kind, handler, handler.every)
     db.session.commit()
     return True
+
+
+def _postpone(group: list[Job], postponed: Postpone) -> None:
+    """Put the jobs off without counting an attempt (their handler will be able to run soon)."""
+    until = utcnow() + timedelta(seconds=postponed.seconds * random.uniform(0.8, 1.2))
+    oldest = min(as_utc(job.created_at) for job in group)
+    for job in group:
+        job.run_after = until
+        job.last_error = f"Postponed: {postponed}"[:2000]
+    level = logging.WARNING if utcnow() - oldest > POSTPONED_TOO_LONG else logging.INFO
+    logger.log(level, "Postponed %d job(s) (%s) queued since %s until %s: %s", len(group), group[0].kind,
+               oldest, until, postponed)
 
 
 def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:

@@ -25,10 +25,24 @@ def run_migrations_online() -> None:
             directives[:] = []
 
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          process_revision_directives=skip_empty, **migrate_ext.configure_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch operation rebuilds a table on SQLite (copy it, drop the old one, rename the copy).
+            # With foreign keys enforced, dropping the old table deletes the rows that refer to it
+            # (ON DELETE CASCADE: a page's revisions, a person's tokens) or empties their references
+            # (SET NULL: a page's author). SQLite applies the pragma only outside a transaction.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata,
+                              process_revision_directives=skip_empty, **migrate_ext.configure_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:  # the connection goes back to the pool, for the app's own work
+                connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

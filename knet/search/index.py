@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import fields, index as whoosh_index, qparser, query, scoring
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from knet.search.analysis import ANALYSIS_VERSION, WORD_PATTERN, analyze, fold, stem, tag_analyzer, text_analyzer
@@ -40,7 +42,7 @@ from knet.search.snippets import Wanted, snippet
 logger = logging.getLogger(__name__)
 
 __all__ = ["VISIBILITIES", "Viewer", "SearchDocument", "Filters", "Hit", "SearchResults", "SearchIndex",
-           "Writer", "open_or_create", "search", "make_schema"]
+           "Writer", "IndexBusy", "open_or_create", "search", "make_schema"]
 
 VISIBILITIES = ("private", "internal", "network", "public")
 #: Query-time boosts (BM25F weighs each field's match by these); tunable without re-indexing.
@@ -65,6 +67,8 @@ RECENT_ANSWERS = 256
 MAX_IDLE_SEARCHERS = 8
 #: Tries to open a searcher while commits keep replacing the version it opens.
 OPEN_ATTEMPTS = 5
+#: The lock file Whoosh's writers take in the index directory (index name "MAIN", lock "WRITELOCK").
+WRITE_LOCK = "MAIN_WRITELOCK"
 #: A file in the index directory naming the analysis and the fields the index was written with.
 VERSION_FILE = "ANALYSIS_VERSION"
 #: The fields of :func:`make_schema`; a change of fields, like one of analysis, needs a rebuild.
@@ -323,8 +327,15 @@ class SearchIndex:
         self._ix.close()
 
 
+class IndexBusy(Exception):
+    """Another writer (perhaps in another process) held the index for longer than the writer waited."""
+
+
 class Writer:
-    """Upserts and deletes by URI, committed together without merging when the block ends."""
+    """Upserts and deletes by URI, committed together without merging when the block ends.
+
+    Whoosh lets one writer at a time change an index (a lock file that the kernel releases if its
+    holder dies); a writer waits up to its timeout for the one before it, then raises IndexBusy."""
 
     def __init__(self, index: SearchIndex, timeout: float):
         self._index = index
@@ -332,7 +343,11 @@ class Writer:
         self._writer = None
 
     def __enter__(self) -> Writer:
-        self._writer = self._index._ix.writer(compound=False, timeout=self._timeout)
+        try:
+            self._writer = self._index._ix.writer(compound=False, timeout=self._timeout)
+        except LockError:
+            raise IndexBusy(f"another writer held the search index in {self._index.path} for over "
+                            f"{self._timeout:g} s") from None
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
@@ -416,13 +431,19 @@ def open_or_create(path: str | Path) -> SearchIndex:
     """Open the index in ``path``, creating the directory and an empty index if there is none."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    if whoosh_index.exists_in(str(path)):
-        ix = whoosh_index.open_dir(str(path))
-    else:
-        logger.info("creating a search index in %s", path)
-        ix = whoosh_index.create_in(str(path), make_schema())
-        (path / VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
-    return SearchIndex(ix, path)
+    if not whoosh_index.exists_in(str(path)):
+        # Under the writers' lock: processes that find the index missing at the same moment create it
+        # once (creating deletes the index files there, a writer's fresh segment among them).
+        lock = FileStorage(str(path)).lock(WRITE_LOCK)
+        lock.acquire(blocking=True)
+        try:
+            if not whoosh_index.exists_in(str(path)):
+                logger.info("creating a search index in %s", path)
+                whoosh_index.create_in(str(path), make_schema())
+                (path / VERSION_FILE).write_text(INDEX_VERSION + "\n", encoding="utf-8")
+        finally:
+            lock.release()
+    return SearchIndex(whoosh_index.open_dir(str(path)), path)
 
 
 # --- searching ---------------------------------------------------------------------------------

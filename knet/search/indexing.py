@@ -10,8 +10,9 @@ from sqlalchemy import insert, select
 
 from knet import content, jobs
 from knet.db import db, utcnow
+from knet.errors import Conflict
 from knet.jobs import Job
-from knet.search.index import SearchIndex, open_or_create
+from knet.search.index import IndexBusy, SearchIndex, open_or_create
 from knet.search.rebuild import live_directory, rebuild
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,11 @@ INDEX_DIRECTORY = "search-index"
 REBUILD_JOB = "search.rebuild"
 #: Index jobs written to the index in one commit (a commit costs more than a document).
 INDEX_BATCH = 500
+#: Seconds an index job waits for another worker's index writer (Whoosh allows one at a time) before
+#: it is postponed; a batch of INDEX_BATCH documents takes a few seconds to write.
+WRITE_WAIT_SECONDS = 10.0
+#: Seconds until a postponed index job is tried again.
+RETRY_BUSY_SECONDS = 2.0
 _opening = threading.Lock()
 
 
@@ -84,7 +90,10 @@ def rebuilding() -> bool:
 
 def rebuild_job() -> None:
     """Job handler: rebuild the whole index from the database and swap it in."""
-    result = rebuild(Path(current_app.instance_path) / INDEX_DIRECTORY, content.content_types().values())
+    try:
+        result = rebuild(Path(current_app.instance_path) / INDEX_DIRECTORY, content.content_types().values())
+    except Conflict as exc:  # a `knet index rebuild` is running: the new index will have everything
+        raise jobs.Postpone(str(exc), seconds=60.0) from exc
     logger.info("Rebuilt the search index: %d documents in %.1f s", result.documents, result.seconds)
 
 
@@ -92,13 +101,18 @@ def index_changes(payloads: list[dict]) -> None:
     """Job handler: write the current search documents of the objects that changed (or remove
     those that are gone), in one commit for the whole batch."""
     changed = {(payload["type"], payload["id"], payload["uri"]): None for payload in payloads}
-    with node_index().writer() as writer:
-        for type_name, object_id, uri in changed:
-            document = content.content_type(type_name).search_document(object_id)
-            if document is None:
-                writer.delete(uri)
-            else:
-                writer.upsert(document)
+    try:
+        # The documents are read once the index is ours: of two workers writing the same object, the
+        # later one reads the later version.
+        with node_index().writer(timeout=WRITE_WAIT_SECONDS) as writer:
+            for type_name, object_id, uri in changed:
+                document = content.content_type(type_name).search_document(object_id)
+                if document is None:
+                    writer.delete(uri)
+                else:
+                    writer.upsert(document)
+    except IndexBusy as exc:  # another worker's batch is being written: not a failure, wait our turn
+        raise jobs.Postpone(str(exc), seconds=RETRY_BUSY_SECONDS) from exc
     logger.debug("Indexed %d change(s)", len(changed))
 
 
