@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from knet.db import as_utc, db, utcnow
+from knet.errors import resource_failure
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ PENDING, DONE, DEAD = "pending", "done", "dead"
 SQLITE_CLAIM_SECONDS = 600.0
 #: A job postponed (see Postpone) for longer than this since it was queued is logged as a warning.
 POSTPONED_TOO_LONG = timedelta(minutes=15)
+
+
+#: Seconds until a job that met a full disk or an absent database is tried again (not a failed attempt).
+RESOURCE_RETRY_SECONDS = 30.0
+#: The longest a worker waits between tries while the job queue cannot be read (the database is away).
+MAX_OUTAGE_WAIT = 5.0
 
 
 class Postpone(Exception):
@@ -227,15 +234,16 @@ def _run(handler: Handler | None, group: list[Job]) -> bool:
             handler.run([job.payload for job in group])
         else:
             handler.run(**group[0].payload)
-    except Postpone as postponed:
-        ids = [job.id for job in group]
-        db.session.rollback()
-        _postpone([db.session.get(Job, job_id) for job_id in ids], postponed)
-        db.session.commit()
-        return True
     except Exception as exc:  # noqa: BLE001 - any failure of a handler is recorded on its job
         ids = [job.id for job in group]
         db.session.rollback()
+        if not isinstance(exc, Postpone) and resource_failure(exc) is not None:
+            # A full disk or a database going away is no fault of the job: it runs again once they are back.
+            exc = Postpone(f"{type(exc).__name__}: {exc}", seconds=RESOURCE_RETRY_SECONDS)
+        if isinstance(exc, Postpone):
+            _postpone([db.session.get(Job, job_id) for job_id in ids], exc)
+            db.session.commit()
+            return True
         if len(ids) == 1:
             job = db.session.get(Job, ids[0])
             _record_failure(job, handler, exc)
@@ -303,16 +311,34 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) 
         except Exception:  # noqa: BLE001 - the queue may be unreachable now and recover later
             logger.exception("The worker could not queue its recurring jobs")
             db.session.rollback()
+        failures = 0
         while not stop.is_set():
             try:
                 ran = run_pending()
-            except Exception:  # noqa: BLE001 - a lost database connection must not end the worker
-                logger.exception("The worker could not read the job queue; trying again")
-                db.session.rollback()
-                ran = 0
+            except Exception as exc:  # noqa: BLE001 - a lost database connection must not end the worker
+                _forget_transaction()
+                failures += 1
+                if failures == 1:  # once per outage, not at every poll
+                    passing = resource_failure(exc) is not None
+                    logger.warning("The worker cannot use the job queue (%s: %s); it tries again every %g s or so",
+                                   type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+                                   MAX_OUTAGE_WAIT, exc_info=not passing)
+                _wakeup.wait(min(poll_seconds * 2 ** failures, MAX_OUTAGE_WAIT))
+                _wakeup.clear()
+                continue
+            if failures:
+                logger.warning("The worker uses the job queue again after %d failed tries", failures)
+                failures = 0
             if not ran:
                 _wakeup.wait(poll_seconds)
                 _wakeup.clear()
+        db.session.remove()
+
+
+def _forget_transaction() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: the session drops it and opens a new one later
         db.session.remove()
 
 

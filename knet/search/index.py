@@ -354,7 +354,12 @@ class Writer:
         if exc_type is None:
             # Each commit adds a segment, and every search reads every segment: once there are
             # several, this commit also merges the small ones (never rewriting a large one).
-            self._writer.commit(merge=self._index.segment_count() >= MERGE_AT_SEGMENTS)
+            try:
+                self._writer.commit(merge=self._index.segment_count() >= MERGE_AT_SEGMENTS)
+            except BaseException:  # a full disk: let go of the half-written segment's files and the lock
+                with contextlib.suppress(Exception):
+                    self._writer.cancel()
+                raise
         else:
             self._writer.cancel()
 

@@ -170,3 +170,42 @@ def test_finished_jobs_are_pruned_after_two_days_and_failed_ones_stay(app):
     kinds = set(db.session.scalars(select(Job.kind).where(Job.kind.like("test.%"))))
     assert kinds == {"test.recent", "test.failed"}
     assert app.extensions[jobs.EXTENSION][jobs.PRUNE_JOB].every == 3600  # every node prunes hourly
+
+
+def test_a_worker_whose_database_is_away_says_so_once_and_carries_on_when_it_returns(app, tmp_path, caplog):
+    """A database that cannot be opened (here: its directory is gone) must not end the worker nor fill the log
+    with a traceback at every poll; when the database is back, the worker runs the queue again."""
+    from knet.app import create_app
+
+    moved = tmp_path / "elsewhere"
+    database = tmp_path / "away" / "node.sqlite"
+    database.parent.mkdir()
+    ran = []
+    other = create_app(app.instance_path, {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
+    jobs.register(other, "test.noted", lambda text: ran.append(text))
+    with other.app_context():
+        db.create_all()
+        jobs.enqueue("test.noted", text="after the outage")
+        db.session.commit()
+        db.engine.dispose()
+    database.parent.rename(moved)
+    stop = threading.Event()
+    worker = threading.Thread(target=jobs.work, args=(other, stop, 0.01))
+    with caplog.at_level("INFO", logger="knet.jobs"):
+        worker.start()
+        threading.Event().wait(1.5)
+        assert ran == [] and worker.is_alive()
+        moved.rename(database.parent)
+        for _ in range(100):
+            if ran:
+                break
+            threading.Event().wait(0.1)
+        stop.set()
+        jobs.wake()
+        worker.join(10)
+    assert ran == ["after the outage"]
+    warnings = [record.getMessage() for record in caplog.records
+                if record.name == "knet.jobs" and record.levelname == "WARNING"]
+    assert len(warnings) == 2, warnings  # every try failed for 1.5 s: one line for the outage, one for its end
+    assert warnings[0].startswith("The worker cannot use the job queue (OperationalError")
+    assert warnings[1].startswith("The worker uses the job queue again after")
