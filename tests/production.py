@@ -55,13 +55,13 @@ def unit_settings(unit: Path) -> dict[str, str]:
     return settings
 
 
-def unit_environment(unit: Path) -> dict[str, str]:
-    """The variables a unit's Environment= lines set."""
+def unit_environment(unit: Path, instance_name: str = "1") -> dict[str, str]:
+    """The variables a unit's Environment= lines set (%i: the template's instance)."""
     variables = {}
     for line in unit.read_text(encoding="utf-8").splitlines():
         if line.startswith("Environment="):
             key, value = line[len("Environment="):].split("=", 1)
-            variables[key] = value
+            variables[key] = value.replace("%i", instance_name)
     return variables
 
 
@@ -129,12 +129,15 @@ class Production:
         self.environment = {**environment_file(), "KNET_INSTANCE": str(instance),
                             "KNET_WEB_BIND": f"127.0.0.1:{self.port}", "KNET_WEB_WORKERS": str(web_workers),
                             **(environment or {})}
-        # The unit's own variables; its RuntimeDirectory (/run/knet-web) becomes a directory beside the logs.
-        self.web_environment = {name: value.replace("/run/", f"{logs}/run/", 1) if value.startswith("/run/") else value
-                                for name, value in unit_environment(WEB_UNIT).items()}
         self.web = Process("web", exec_start(WEB_UNIT, self.environment), logs / "web.log")
         self.workers = [Process(f"worker-{number}", exec_start(WORKER_UNIT, self.environment, str(number)),
                                 logs / f"worker-{number}.log") for number in range(1, workers + 1)]
+        # Each unit's own variables; its runtime directory (/run/knet-web…) becomes a directory beside the logs.
+        self.unit_environments = {
+            process.name: {name: value.replace("/run/", f"{logs}/run/", 1) if value.startswith("/run/") else value
+                           for name, value in unit_environment(unit, instance_name).items()}
+            for process, unit, instance_name in [(self.web, WEB_UNIT, "1")] + [
+                (worker, WORKER_UNIT, str(number)) for number, worker in enumerate(self.workers, start=1)]}
         logs.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -150,11 +153,11 @@ class Production:
         # a checkout's code is what runs).
         environ = {key: value for key, value in os.environ.items() if not key.startswith("KNET_")}
         environ.update(self.environment)
-        if process is self.web:
-            environ.update(self.web_environment)
-            for value in self.web_environment.values():
-                if value.startswith(f"{self.logs}/run/"):
-                    Path(value).mkdir(parents=True, exist_ok=True)
+        own = self.unit_environments.get(process.name, {})
+        environ.update(own)
+        for value in own.values():
+            if value.startswith(f"{self.logs}/run/"):  # as systemd makes a unit's RuntimeDirectory
+                Path(value).mkdir(parents=True, exist_ok=True)
         return environ
 
     def start(self, wait: bool = True) -> Production:
