@@ -1,6 +1,6 @@
 """people erased at their request (GDPR): when, so they are shown as former staff
 
-Revision ID: 0018
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-11-27 20:00:00.000000
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
