@@ -108,4 +108,6 @@ def test_the_worker_warns_as_it_starts_when_the_schema_is_behind(node):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=30)
-    assert warning.startswith("The database schema is at revision 0003, older than this version of knet expects")
+    # A log line: "[time] WARNING in schema [request id]: sentence".
+    assert "WARNING" in warning
+    assert "The database schema is at revision 0003, older than this version of knet expects" in warning
