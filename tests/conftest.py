@@ -38,6 +38,25 @@ def pytest_addoption(parser):
     parser.addoption("--database", choices=("sqlite", "postgresql"),
                      default=os.environ.get("KNET_TEST_DATABASE", "sqlite"),
                      help="Database every test node uses (default: $KNET_TEST_DATABASE or sqlite).")
+    parser.addoption("--files-share", metavar="K/N", default=None,
+                     help="Run only the K-th of N shares of the selected test files (alternate files), so that "
+                          "scripts/test.sh can split the browser tests between its two lines of work.")
+
+
+def pytest_collection_modifyitems(config, items):
+    share = config.getoption("--files-share")
+    if not share:
+        return
+    try:
+        k, n = (int(part) for part in share.split("/"))
+        assert 1 <= k <= n
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"--files-share takes K/N with 1 <= K <= N, such as 1/2, not {share!r}") from None
+    files = sorted({item.path for item in items})
+    mine = set(files[k - 1::n])
+    kept = [item for item in items if item.path in mine]
+    config.hook.pytest_deselected(items=[item for item in items if item.path not in mine])
+    items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -45,9 +45,11 @@ def node(app, make_user, make_page, make_question, make_course):
 
 
 def admin_pages(app) -> list[str]:
-    """Every administration page that needs no argument."""
+    """Every administration page that needs no argument (not the downloads, such as the audit log's CSV and
+    JSON: a browser saves them rather than showing them)."""
     return sorted({rule.rule for rule in app.url_map.iter_rules()
-                   if rule.rule.startswith("/admin") and "GET" in rule.methods and not rule.arguments})
+                   if rule.rule.startswith("/admin") and "GET" in rule.methods and not rule.arguments
+                   and not rule.rule.endswith((".csv", ".json"))})
 
 
 def visit(page, url: str) -> int:
