@@ -40,6 +40,15 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def rollback_or_close() -> None:
+    """End the session's failed transaction so that its next use starts clean; when the connection itself is gone
+    (a database restarting), close the session instead: the pool drops that connection and opens a new one."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - whatever the dead connection raises
+        db.session.close()
+
+
 def lock_row(instance: Base, column: str) -> None:
     """Make transactions that lock the same row wait for each other, then reload the object as it is
     now (what was read before the lock may be stale).

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from knet.db import db
+from knet.db import db, rollback_or_close
 
 logger = logging.getLogger(__name__)
 
@@ -130,14 +130,6 @@ def _is_connection_error(error: BaseException | None) -> bool:
     return module.startswith("psycopg") and type(error).__name__ in ("OperationalError", "InterfaceError")
 
 
-def _forget_the_failure() -> None:
-    """Roll the session back so the next request starts clean (a dead connection is discarded by the pool)."""
-    try:
-        db.session.rollback()
-    except Exception:  # the connection is gone; the session is closed at the end of the request anyway
-        db.session.close()
-
-
 #: Addresses only programs read: the API, node-to-node federation and discovery.
 MACHINE_PATHS = ("/api/", "/federation/", "/.well-known/", "/nodeinfo/")
 
@@ -214,7 +206,7 @@ def init_app(app: Flask) -> None:
 
 def answer_resource_failure(exc: BaseException, sentence: LazyString) -> Response | tuple:
     """503 with the sentence (a page, or a problem for programs), logged once without a traceback."""
-    _forget_the_failure()
+    rollback_or_close()
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     logger.warning("Resource failure on %s %s: %s", request.method, request.path, first_line)
     if wants_json():
@@ -231,6 +223,6 @@ def _render_page_without_the_database(detail: str) -> tuple:
     try:
         return render_template("error.html", status=503, title=Unavailable.title, detail=detail), 503
     except Exception:
-        _forget_the_failure()
+        rollback_or_close()
         g._login_user = current_app.login_manager.anonymous_user()  # Flask-Login's cache of current_user
         return render_template("error.html", status=503, title=Unavailable.title, detail=detail), 503

@@ -21,7 +21,7 @@ from sqlalchemy import JSON, String, Text, delete, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from knet.db import as_utc, db, utcnow
+from knet.db import as_utc, db, rollback_or_close, utcnow
 from knet.errors import resource_failure
 
 logger = logging.getLogger(__name__)
@@ -316,7 +316,7 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) 
             try:
                 ran = run_pending()
             except Exception as exc:  # noqa: BLE001 - a lost database connection must not end the worker
-                _forget_transaction()
+                rollback_or_close()
                 failures += 1
                 if failures == 1:  # once per outage, not at every poll
                     passing = resource_failure(exc) is not None
@@ -332,13 +332,6 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) 
             if not ran:
                 _wakeup.wait(poll_seconds)
                 _wakeup.clear()
-        db.session.remove()
-
-
-def _forget_transaction() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is gone: the session drops it and opens a new one later
         db.session.remove()
 
 
