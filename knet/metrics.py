@@ -87,6 +87,9 @@ def _start_multiprocess(fallback: Path) -> Path:
     library reads it there). A process writes into one directory only, so the first app built in it decides."""
     global _instruments, _directory
     if _instruments is not None:
+        # prometheus_client reads the variable each time it opens a file for new counts: keep it naming the
+        # directory this process chose, whatever changed it since.
+        os.environ[VARIABLE] = str(_directory)
         return _directory
     given = os.environ.get(VARIABLE)
     directory = Path(given if given and given != os.environ.get(FALLBACK_MARKER) else fallback)
