@@ -9,8 +9,11 @@ worker first claims its jobs with a conditional UPDATE that only one worker can 
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,8 +35,12 @@ EXTENSION = "knet.jobs"
 POLL_SECONDS = 0.1
 PENDING, DONE, DEAD = "pending", "done", "dead"
 #: On SQLite, for how long a worker's claim on the jobs it runs keeps other workers off them (a
-#: handler's own ``claim`` when it has one); a worker that dies mid-job leaves it to be run again then.
+#: handler's own ``claim`` when it has one). A worker of this machine that dies mid-job has its claims
+#: ended by the next worker that looks (release_abandoned_claims); one elsewhere leaves the job to be
+#: run again when the claim runs out.
 SQLITE_CLAIM_SECONDS = 600.0
+#: How often a running worker looks for jobs claimed by workers that have died since.
+ABANDONED_CLAIMS_EVERY = 30.0
 #: A job postponed (see Postpone) for longer than this since it was queued is logged as a warning.
 POSTPONED_TOO_LONG = timedelta(minutes=15)
 
@@ -68,6 +75,8 @@ class Job(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: The worker process that claimed the job to run it ("host:pid", see _claim), until it is done.
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
 
 
 @dataclass(frozen=True)
@@ -81,8 +90,7 @@ class Handler:
     #: For a recurring job: seconds from the end of one run to the start of the next.
     every: float | None = None
     #: For a handler that commits as it goes (and so releases the job's row lock): seconds for which
-    #: the job is claimed before it runs, so that no other worker starts it meanwhile; a worker that
-    #: dies mid-run leaves it to be tried again when the claim runs out.
+    #: the job is claimed before it runs, so that no other worker starts it meanwhile (see _claim).
     claim: float | None = None
 
 
@@ -127,8 +135,9 @@ def enqueue(kind: str, **payload: Any) -> Job:
 def run_soon(kind: str, **payload: Any) -> None:
     """Have a job of this kind run as soon as a worker is free: bring a pending one forward, or queue
     one (in the caller's transaction). For jobs that act on everything due, such as deliveries."""
-    pending = db.session.scalars(select(Job).where(Job.kind == kind, Job.state == PENDING).limit(1)).first()
-    if pending is None:
+    pending = db.session.scalars(select(Job).where(Job.kind == kind, Job.state == PENDING,
+                                                   Job.claimed_by.is_(None)).limit(1)).first()
+    if pending is None:  # none, or only one that a worker is running (and may have read what is due already)
         enqueue(kind, **payload)
     elif as_utc(pending.run_after) > utcnow():
         pending.run_after = utcnow()
@@ -191,7 +200,8 @@ def _release(ids: list[int]) -> None:
     database has just failed; the claim ends anyway)."""
     db.session.rollback()
     try:
-        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == PENDING).values(run_after=utcnow())
+        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == PENDING)
+                           .values(run_after=utcnow(), claimed_by=None)
                            .execution_options(synchronize_session=False))
         db.session.commit()
     except SQLAlchemyError:
@@ -205,24 +215,60 @@ def _claim(group: list[Job], handler: Handler | None) -> list[Job]:
     ends; only a handler that commits as it goes (``claim``) needs its jobs put off for a while. SQLite
     has no row locks: two workers may read the same due job. There each worker puts its jobs off with
     an UPDATE that only matches jobs still pending and due, committed at once; SQLite runs one write
-    at a time, so a job is claimed by one worker, and the others' UPDATE no longer matches it."""
+    at a time, so a job is claimed by one worker, and the others' UPDATE no longer matches it. A claim
+    names the worker's process, so that it ends as soon as that process is gone (release_abandoned_claims)."""
     row_locks = db.engine.dialect.name != "sqlite"
     seconds = handler.claim if handler is not None and handler.claim else None
     if row_locks and seconds is None:
         return group
     now = utcnow()
-    until = now + timedelta(seconds=seconds or SQLITE_CLAIM_SECONDS)
+    until, claimer = now + timedelta(seconds=seconds or SQLITE_CLAIM_SECONDS), _this_process()
     if row_locks:
         for member in group:
-            member.run_after = until
+            member.run_after, member.claimed_by = until, claimer
         db.session.commit()
         return group
     ids = [member.id for member in group]
     claimed = set(db.session.scalars(
-        update(Job).where(Job.id.in_(ids), Job.state == PENDING, Job.run_after <= now).values(run_after=until)
+        update(Job).where(Job.id.in_(ids), Job.state == PENDING, Job.run_after <= now)
+        .values(run_after=until, claimed_by=claimer)
         .returning(Job.id).execution_options(synchronize_session=False)))
     db.session.commit()
     return [db.session.get(Job, job_id) for job_id in ids if job_id in claimed]
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def release_abandoned_claims() -> int:
+    """Make the jobs claimed by worker processes of this machine that no longer run due now (a worker
+    killed mid-job, or `knet run` stopped by a power cut); return how many. Claims by processes of
+    other machines are left to run out: whether those live cannot be told from here."""
+    host = socket.gethostname()
+    claimers = db.session.scalars(select(Job.claimed_by).distinct().where(
+        Job.state == PENDING, Job.claimed_by.startswith(f"{host}:", autoescape=True))).all()
+    gone = [claimer for claimer in claimers if not _running(int(claimer.rpartition(":")[2]))]
+    if not gone:
+        db.session.rollback()
+        return 0
+    released = db.session.execute(
+        update(Job).where(Job.state == PENDING, Job.claimed_by.in_(gone)).values(run_after=utcnow(), claimed_by=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    logger.warning("%d job(s) claimed by worker process(es) that no longer run (%s) are due again",
+                   released, ", ".join(gone))
+    return released
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user has that number now
+        return True
+    return True
 
 
 def _run(handler: Handler | None, group: list[Job]) -> bool:
@@ -252,7 +298,7 @@ def _run(handler: Handler | None, group: list[Job]) -> bool:
             db.session.commit()
         return False
     for job in group:
-        job.state, job.finished_at = DONE, utcnow()
+        job.state, job.finished_at, job.claimed_by = DONE, utcnow(), None
     if handler.every:
         db.session.flush()
         _queue_next(group[0].kind, handler, handler.every)
@@ -265,7 +311,7 @@ def _postpone(group: list[Job], postponed: Postpone) -> None:
     until = utcnow() + timedelta(seconds=postponed.seconds * random.uniform(0.8, 1.2))
     oldest = min(as_utc(job.created_at) for job in group)
     for job in group:
-        job.run_after = until
+        job.run_after, job.claimed_by = until, None
         job.last_error = f"Postponed: {postponed}"[:2000]
     level = logging.WARNING if utcnow() - oldest > POSTPONED_TOO_LONG else logging.INFO
     logger.log(level, "Postponed %d job(s) (%s) queued since %s until %s: %s", len(group), group[0].kind,
@@ -274,6 +320,7 @@ def _postpone(group: list[Job], postponed: Postpone) -> None:
 
 def _record_failure(job: Job, handler: Handler | None, exc: Exception) -> None:
     job.attempts += 1
+    job.claimed_by = None
     job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     if handler is None or job.attempts >= handler.max_attempts:
         job.state = DEAD
@@ -311,9 +358,12 @@ def work(app: Flask, stop: threading.Event, poll_seconds: float = POLL_SECONDS) 
         except Exception:  # noqa: BLE001 - the queue may be unreachable now and recover later
             logger.exception("The worker could not queue its recurring jobs")
             db.session.rollback()
-        failures = 0
+        failures, next_look = 0, 0.0
         while not stop.is_set():
             try:
+                if time.monotonic() >= next_look:
+                    release_abandoned_claims()
+                    next_look = time.monotonic() + ABANDONED_CLAIMS_EVERY
                 ran = run_pending()
             except Exception as exc:  # noqa: BLE001 - a lost database connection must not end the worker
                 rollback_or_close()

@@ -22,7 +22,7 @@ from knet.search import indexing
 from knet.search import rebuild
 from knet.search.index import Viewer, open_or_create, search
 from knet.search.indexing import index_path
-from tests.knet.counting_worker import COUNT_JOB, CREATE_TABLES
+from tests.knet.counting_worker import COUNT_JOB, CREATE_TABLES, SLOW_JOB
 from wiki import content as wiki_content
 from wiki.models import Page
 
@@ -72,6 +72,14 @@ class Workers:
             assert process.returncode == 0, err
         return errors
 
+    def kill(self) -> None:
+        """Kill every worker at once (SIGKILL: a power cut, the kernel's out-of-memory killer)."""
+        for process in self.processes:
+            process.kill()
+        for process, log in zip(self.processes, self.logs):
+            process.communicate(timeout=30)
+            log.close()
+
 
 def make_tables() -> None:
     for statement in CREATE_TABLES:
@@ -116,6 +124,55 @@ def test_three_worker_processes_run_each_of_5000_jobs_exactly_once(app, database
     print("jobs per worker:", sorted(shares.values()))
     assert set(shares) == workers.pids, "every worker took a share of the queue"
     assert not any("Traceback" in err for err in errors), errors
+
+
+def job_runs() -> list[tuple[int, int]]:
+    """(job number, process id) of each run noted so far."""
+    runs = [tuple(row) for row in db.session.execute(text("SELECT n, pid FROM job_runs"))]
+    db.session.rollback()
+    return runs
+
+
+def starters(started: Path) -> set[int]:
+    """The processes that began the slow job, in order (one line each)."""
+    return [int(line) for line in started.read_text().split()]
+
+
+def test_a_job_whose_worker_was_killed_runs_again_at_once_and_only_once(app, database_kind):
+    """A worker killed in the middle of a job (SIGKILL) cannot finish it; the job must not wait for
+    its claim to run out, nor be started by a second worker while the first still runs it. (On
+    PostgreSQL the dead worker's row lock ends with its connection; SQLite has claims instead.)"""
+    make_tables()
+    instance = Path(app.instance_path)
+    first = Workers(instance, 1)
+    started = instance / "slow-job-started"
+    jobs.enqueue(SLOW_JOB, n=1, seconds=300, started=str(started))
+    db.session.commit()
+    began = time.monotonic()
+    while not started.exists() and time.monotonic() - began < 30:
+        time.sleep(0.1)
+    assert started.exists() and starters(started) == list(first.pids), "the first worker began the job"
+    second = Workers(instance, 1)
+    third, errors = None, []
+    try:
+        time.sleep(2)  # the second worker has looked at the queue many times, and at who holds the job
+        assert starters(started) == list(first.pids) and not job_runs(), \
+            "a job its worker is still running was not begun again"
+        first.kill()
+        third = Workers(instance, 1)  # a worker starting (systemd restarting the one that was killed)
+        seconds = wait_until_drained(SLOW_JOB, timeout=20)
+    finally:
+        for workers in (second, third):
+            if workers is not None:
+                errors += workers.stop()
+    print(f"\nthe killed worker's job was done {seconds:.1f} s after another worker started")
+    again = starters(started)[1:]
+    assert len(again) == 1 and again[0] in second.pids | third.pids, "begun once more, by a live worker"
+    assert job_runs() == [(1, again[0])], "and done by it, once"
+    assert db.session.scalar(select(Job.state).where(Job.kind == SLOW_JOB)) == DONE
+    assert not any("Traceback" in err for err in errors), errors
+    if database_kind == "sqlite":
+        assert any("no longer run" in err for err in errors), "the worker that ended the claim said so"
 
 
 def test_three_workers_writing_the_index_at_once_leave_every_page_in_it(app, make_user, make_page):
