@@ -261,6 +261,14 @@ def release_abandoned_claims() -> int:
     return released
 
 
+def end_every_claim() -> int:
+    """Make every claimed job due now, in the caller's transaction; return how many. For a node
+    restored from a backup: the workers that held those claims belonged to the node backed up."""
+    return db.session.execute(
+        update(Job).where(Job.state == PENDING, Job.claimed_by.is_not(None)).values(run_after=utcnow(), claimed_by=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
 def _running(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -29,7 +29,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from knet import config, content, restore_rows
+from knet import config, content, jobs, restore_rows
 from knet.app import MIGRATIONS, create_app
 from knet.backup import (DATABASE, FILES, FORMAT, HEADER, MANIFEST, BackupError, copy_hashing, described,
                          knet_version, migrations)
@@ -316,8 +316,11 @@ def _load_database(target: Path, url: str, header: dict, manifest: dict,
                 flask_migrate.upgrade(directory=str(MIGRATIONS))
                 result = rebuild(target / INDEX_DIRECTORY, content.content_types().values())
                 # No worker wrote to the index meanwhile: the jobs a rebuild queues again for changes made while it
-                # ran (and would then announce to peers) are not wanted; the database stays as backed up.
+                # ran (and would then announce to peers) are not wanted; the database stays as backed up,
+                # but for the jobs the backed-up node's workers were running, which no worker runs now.
                 db.session.rollback()
+                jobs.end_every_claim()
+                db.session.commit()
             except BaseException:
                 db.session.rollback()
                 close_index(app)

@@ -17,7 +17,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import click
@@ -31,7 +31,8 @@ from auth.models import User
 from federation import keys, peers
 from knet import backup, content, restore
 from knet.cli import cli
-from knet.db import as_utc, db
+from knet.db import as_utc, db, utcnow
+from knet.jobs import Job
 from knet.search.index import Viewer, search
 from knet.search.indexing import node_index
 from learning import attachments, certificates, courses, progress, quizzes, structure, versions
@@ -507,6 +508,26 @@ def test_restore_never_writes_over_a_node(app, instance, small_backup, tmp_path)
     assert not (tmp_path / "new").exists()
     db.session.remove()
     assert db.session.scalar(select(func.count()).select_from(Page)) == pages
+
+
+def test_jobs_the_backed_up_nodes_workers_were_running_are_due_at_once_in_the_restored_node(
+        app, instance, tmp_path, fresh_database, postgres):
+    """A backup taken while a worker ran a job holds the job as claimed by that worker, which is not
+    the restored node's: the restored node's workers take it at once rather than when the claim ends."""
+    running = Job(kind="federation.deliver", payload={}, run_after=utcnow() + timedelta(minutes=10),
+                  claimed_by="town-hall-server:4242")
+    waiting = Job(kind="federation.deliver", payload={}, run_after=utcnow() + timedelta(minutes=10))  # a retry
+    db.session.add_all([running, waiting])
+    db.session.commit()
+    ids = running.id, waiting.id
+    out = tmp_path / "while-working.tar.gz"
+    knet("backup", "--instance", str(instance), str(out))
+    url = fresh_database("restored") if postgres else None
+    knet("restore", "--instance", str(tmp_path / "restored"), str(out), *(["--database", url] if url else []))
+    with running_node(tmp_path / "restored"):
+        due = {job.id: (as_utc(job.run_after) <= utcnow(), job.claimed_by) for job in db.session.scalars(select(Job))}
+    assert due[ids[0]] == (True, None), "the claimed job is due now"
+    assert due[ids[1]] == (False, None), "a job waiting to be tried again still waits"
 
 
 def test_a_restore_that_fails_while_loading_rows_empties_the_database_again(small_backup, tmp_path, fresh_database):
