@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from auth.access import require_role
 from auth.models import User
-from knet.db import db, utcnow
+from knet.db import db, lock_row, utcnow
 from knet.errors import Conflict, Invalid, NotFound, Unauthorized
 from qa import services
 from qa.models import Answer, Comment, Flag, ModerationEntry, Question
@@ -77,12 +77,12 @@ def unlock(actor: User | None, question: Question) -> None:
 def hide(actor: User | None, target_type: str, target_id: int, reason: str) -> None:
     """Hide a question, answer or comment from everyone but moderators (and its author), with a reason."""
     require_role(actor, "moderator")
-    item = _target(target_type, target_id)
+    item = _locked(_target(target_type, target_id))
     if item.hidden_at is not None:
         raise Conflict(_l("This is already hidden."))
     item.hidden_reason, item.hidden_at = _reason(reason), utcnow()
     if isinstance(item, Answer):
-        item.question.answer_count -= 1
+        services.count_answers(item.question)
         if item.question.accepted_answer_id == item.id:
             item.question.accepted_answer_id = None
     _log(actor, "hide", target_type, target_id, item.hidden_reason)
@@ -92,12 +92,12 @@ def hide(actor: User | None, target_type: str, target_id: int, reason: str) -> N
 
 def restore(actor: User | None, target_type: str, target_id: int) -> None:
     require_role(actor, "moderator")
-    item = _target(target_type, target_id)
+    item = _locked(_target(target_type, target_id))
     if item.hidden_at is None:
         raise Conflict(_l("This is not hidden."))
     item.hidden_reason = item.hidden_at = None
     if isinstance(item, Answer):
-        item.question.answer_count += 1
+        services.count_answers(item.question)
     _log(actor, "restore", target_type, target_id)
     _changed(item)
 
@@ -140,6 +140,14 @@ def _target(target_type: str, target_id: int):
     item = db.session.get(model, target_id) if model else None
     if item is None:
         raise NotFound(_l("There is nothing like that to act on."))
+    return item
+
+
+def _locked(item: Question | Answer | Comment) -> Question | Answer | Comment:
+    """The item as it is now, after the moderators hiding or restoring under the same question
+    before this one are done (an answer's question counts its visible answers)."""
+    lock_row(_question_of(item), "answer_count")
+    db.session.refresh(item)
     return item
 
 

@@ -133,6 +133,9 @@ def edit_question(actor: User | None, question: Question, data: QuestionInput) -
 def answer(actor: User | None, question: Question, body: str) -> Answer:
     """Answer a question that is open (anyone signed in who may see it)."""
     _signed_in(actor)
+    # Answers given at the same moment wait for each other here, so that each is counted (and one
+    # given while the question is being closed sees it closed).
+    lock_row(question, "answer_count")
     _open_for_replies(question)
     if question.is_closed:
         raise Conflict(_l("This question is closed, so it takes no new answers: %(reason)s",
@@ -140,8 +143,7 @@ def answer(actor: User | None, question: Question, body: str) -> Answer:
     body = _validate_body(body)
     reply = Answer(question=question, body=body, html=markup.render(body), author=actor)
     db.session.add(reply)
-    question.answer_count += 1
-    db.session.flush()
+    count_answers(question)
     _active(question)
     _add_revision(actor, answer=reply, body=body)
     changed_answer(reply)
@@ -361,6 +363,15 @@ def changed_question(question: Question, *, with_answers: bool = False) -> None:
     if with_answers:
         for reply in question.answers:
             changed_answer(reply)
+
+
+def count_answers(question: Question) -> None:
+    """Set the question's answer count to the number of its visible answers. The caller has locked
+    the question (lock_row(question, "answer_count")), so that answers given or hidden at the same
+    moment are all counted."""
+    db.session.flush()
+    question.answer_count = db.session.scalar(select(func.count()).select_from(Answer).where(
+        Answer.question_id == question.id, Answer.hidden_at.is_(None)))
 
 
 def _active(question: Question) -> None:
