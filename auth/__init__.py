@@ -5,8 +5,8 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 
-from auth import (admin_routes, api, digest, directory, notification_routes, peer_signin_routes, people_routes,
-                  personal_data, personal_data_routes, provider_routes, routes, upstream_routes)
+from auth import (account_purge, admin_routes, api, digest, directory, notification_routes, peer_signin_routes,
+                  people_routes, personal_data, personal_data_routes, provider_routes, routes, upstream_routes)
 from auth.audit_cli import audit_group
 from auth.cli import user
 from auth.ldap_cli import ldap
@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
     notification_routes.init_app(app)
     provider_routes.init_app(app)
     peer_signin_routes.init_app(app)
+    account_purge.init_app(app)
     upstream_routes.init_app(app)
     digest.init_app(app)
     personal_data.init_app(app)

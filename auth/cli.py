@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from auth import erasure, services
+from auth import account_purge, erasure, services
 from auth.models import ROLES, TOKEN_SCOPES, User
 from knet.commands import instance_option
 from knet.db import db
@@ -126,8 +126,12 @@ def erase(username: str, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"Erase {username} for good? What they wrote stays, as by former staff", abort=True)
+    peers = account_purge.peers_to_tell(person)
     erasure.erase_person(None, person)
     new_name = person.username
     db.session.commit()
     click.echo(f"Erased {username}: the account is now '{new_name}', which cannot sign in; what they wrote "
                "stays, shown as by former staff.")
+    if peers:
+        click.echo(f"The {len(peers)} peer(s) where they signed in will be told to erase their visitor account "
+                   f"too: {', '.join(node.name for node in peers)}.")

@@ -20,7 +20,8 @@ others built on them) but cuts it from the person:
   including "… by <username>" in what they did to others.
 - Peers hear of it through the ordinary content events: the profile is withdrawn (a Delete, so a Tombstone
   at every peer), and every document that names the person as author is sent again (an Update naming
-  "former staff").
+  "former staff"). The peers where the person signed in are also told to erase their visitor account
+  there (auth/account_purge.py); a peer so told erases it with this same function.
 
 Services take the acting administrator (None from the command line) and flush; the caller commits.
 """
@@ -31,7 +32,7 @@ import logging
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from auth import audit
+from auth import account_purge, audit
 from auth.access import require_role
 from auth.content import TYPE, person_uri
 from auth.models import AuditEvent, User
@@ -69,8 +70,9 @@ def export_filename(person: User) -> str:
     return f"knet-personal-data-{person.username}.zip".replace("@", "_at_")
 
 
-def erase_person(actor: User | None, person: User) -> bool:
-    """Erase a person as this module says; False (and nothing done) when they were already erased."""
+def erase_person(actor: User | None, person: User, reason: str | None = None) -> bool:
+    """Erase a person as this module says; False (and nothing done) when they were already erased.
+    `reason` says who asked, for the audit log, when it was not `actor` (by default the command line)."""
     if actor is not None:
         require_role(actor, "admin")
         if actor.id == person.id:
@@ -86,11 +88,14 @@ def erase_person(actor: User | None, person: User) -> bool:
     old_name = person.username
     # The profile's address holds the username: peers and the index must drop the old address.
     content.changed(TYPE, person.id, person_uri(person))
+    told = account_purge.tell_peers(person)  # before the consents that name them go
     personal_data.erase_everywhere(person)
     _pseudonymise_audit(person, old_name, new_name)
     _empty_account(person, new_name)
-    audit.record("erased", new_name, user=person, detail=_by(actor))
-    logger.info("Erased the account %s (now %s) %s", old_name, new_name, _by(actor))
+    by = reason or _by(actor)
+    audit.record("erased", new_name, user=person, detail=by)
+    logger.info("Erased the account %s (now %s) %s%s", old_name, new_name, by,
+                f"; telling {', '.join(node.url for node in told)}" if told else "")
     db.session.flush()
     return True
 

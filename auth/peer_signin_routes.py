@@ -2,17 +2,21 @@
 the person back to the callback (auth/peer_signin.py does the work)."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, request
+from flask import Blueprint, Flask, jsonify, redirect, request
 from flask_login import current_user
 
-from auth import peer_signin
+from auth import account_purge, erasure, peer_signin
 from auth.routes import start_session
 from auth.sign_on import CALLBACK_PATH, LOGIN_PATH, own_url
+from knet.api import csrf
 from knet.db import db
 from knet.errors import KnetError
 from knet.views import local_path
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("peer_signin", __name__)
 
@@ -60,5 +64,24 @@ def callback():
     return redirect(next_path)
 
 
+@bp.post(account_purge.EVENTS_PATH)
+def events():
+    """A peer tells that one of its staff was erased there (a Security Event Token, RFC 8935): their
+    visitor account here is erased too. Answered 202, or 400 with RFC 8935's error object."""
+    try:
+        if (request.content_length or 0) > account_purge.MAX_TOKEN:
+            raise account_purge.Refused("invalid_request", "The event is too long.")
+        purge = account_purge.received(request.get_data(cache=False), request.content_type or "")
+    except account_purge.Refused as refused:
+        logger.warning("A security event from %s was refused (%s): %s", request.remote_addr, refused.err,
+                       refused.description)
+        return jsonify(err=refused.err, description=refused.description), 400
+    if purge.visitor is not None:
+        erasure.erase_person(None, purge.visitor, reason=f"at the request of their home node, {purge.home.url}")
+        db.session.commit()
+    return "", 202
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    csrf.exempt(events)  # the event is a JWT signed by the peer's federation key; no cookie ever sends one

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
-from auth import erasure
+from auth import account_purge, erasure
 from auth.access import require_role
 from auth.models import User
 from knet.db import db
@@ -70,6 +70,7 @@ def erase(username: str):
             status = 400
         else:
             try:
+                peers = account_purge.peers_to_tell(person)
                 erasure.erase_person(current_user, person)
             except Invalid as exc:
                 db.session.rollback()
@@ -78,5 +79,9 @@ def erase(username: str):
             else:
                 db.session.commit()
                 flash(_("The account was erased: what they wrote stays, shown as by former staff."), "success")
+                if peers:
+                    flash(_("The municipalities where they signed in will be told to erase their visitor account "
+                            "too: %(names)s.", names=", ".join(node.name for node in peers)), "info")
                 return redirect(url_for("admin.account", username=person.username))
-    return render_template("admin/erase.html", person=person, form=form), status
+    return render_template("admin/erase.html", person=person, form=form,
+                           peers=account_purge.peers_to_tell(person)), status

@@ -11,9 +11,9 @@ from flask_babel import force_locale
 from PIL import Image
 from sqlalchemy import select
 
-from auth import admin, directory, erasure, people, services as auth_services
+from auth import account_purge, admin, directory, erasure, people, services as auth_services
 from auth.ldap import Person
-from auth.models import ApiToken, AuditEvent, Notification, ProfilePhoto, User
+from auth.models import ApiToken, AuditEvent, Consent, Notification, ProfilePhoto, User
 from auth.people import ProfileInput
 from knet import jobs
 from knet.content import INDEX_JOB
@@ -26,6 +26,7 @@ from learning.structure import OptionInput, QuestionInput as QuizQuestionInput
 from qa import services as qa
 from qa.models import Question, Vote
 from qa.services import QuestionInput
+from tests.auth.test_provider import PEER, add_peer
 from tests.conftest import PASSWORD, post_sign_in
 from tests.forms import csrf_token
 from tests.test_cli import knet_all
@@ -292,3 +293,21 @@ def test_the_commands_export_and_erase(app, make_user, people_at_work, instance,
     assert again.returncode == 0 and "already erased" in again.stdout
     db.session.expire_all()
     assert db.session.get(User, maria.id).is_erased and db.session.get(User, root.id).active
+
+
+def test_the_peers_where_a_person_signed_in_are_named_and_told_of_the_erasure(app, make_user):
+    maria = make_user("maria")
+    add_peer()  # Thessaloniki, where Maria agreed to sign in
+    add_peer("http://127.0.0.1:5998")  # a peer she never visited
+    db.session.add(Consent(user_id=maria.id, client_id=PEER))
+    db.session.commit()
+    maria_id = maria.id
+    client = _admin_client(app, make_user)
+    page = client.get("/admin/people/maria/erase").get_data(as_text=True)
+    assert "told to erase their visitor account there too: Δήμος Θεσσαλονίκης." in page
+    erased = client.post("/admin/people/maria/erase", data={"csrf_token": csrf_token(page), "confirm": "maria"},
+                         follow_redirects=True)
+    assert "will be told to erase their visitor account too: Δήμος Θεσσαλονίκης." in erased.get_data(as_text=True)
+    told = db.session.scalars(select(jobs.Job).where(jobs.Job.kind == account_purge.TELL_JOB)).all()
+    assert [job.payload for job in told] == [{"peer_url": PEER, "subject": str(maria_id)}], "only where she visited"
+    assert db.session.scalar(select(Consent).where(Consent.user_id == maria_id)) is None

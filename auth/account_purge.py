@@ -1,0 +1,163 @@
+"""A person erased at home is erased at the peers where they signed in, too.
+
+Each node is the OpenID provider of its own staff at its peers (auth/provider.py). A person agrees once
+to sign in at each peer (a Consent here), and that peer then keeps a visitor account for them, known by
+this node's URL and the person's subject here (auth/visitors.py). When the person is erased here
+(auth/erasure.py), each peer they agreed to is sent a Security Event Token (RFC 8417) holding the event
+"account purged" of the OpenID RISC profile, pushed as RFC 8935 describes: ``POST <peer>/auth/peers/events``
+with the type ``application/secevent+jwt``, answered 202. The token is a JWT signed with this node's
+federation key (the key that signs its ID tokens), names the person by issuer and subject alone, and is
+good for a few minutes around its ``iat``. A job per peer sends it, and tries again for days while the
+peer is down or refuses it.
+
+A peer checks the token as it checks an ID token (a key of the issuer, which must be one of its peers;
+its own URL as audience; the times) and erases the visitor account as its own administrator would: what
+the visitor wrote there stays, by "former staff". A token sent again erases nothing more, so no record of
+tokens seen is kept.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+import requests
+from flask import Flask
+from joserfc import jwt
+from joserfc.errors import ClaimError, JoseError
+from joserfc.jwk import KeySet, OKPKey
+from joserfc.jws import extract_compact
+from sqlalchemy import select
+
+from auth.models import Consent, User
+from auth.sign_on import ALGORITHM, PeerNode, federation, own_url, peer
+from knet import jobs
+from knet.db import db
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/auth/peers/events"
+CONTENT_TYPE = "application/secevent+jwt"
+PURGED = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
+TELL_JOB = "auth.tell_peer_of_erasure"
+#: Seconds between a token's issue and its arrival tolerated either way (clocks differ a little; a
+#: token is sent as soon as it is made).
+LEEWAY = 300
+#: Seconds a peer may take to answer.
+TIMEOUT = 10
+#: The longest a token may be; an erasure event is a few hundred bytes.
+MAX_TOKEN = 8192
+
+
+def peers_to_tell(person: User) -> list[PeerNode]:
+    """The peers the person agreed to sign in at, and so keep a visitor account for them."""
+    urls = db.session.scalars(select(Consent.client_id).where(Consent.user_id == person.id)
+                              .order_by(Consent.client_id)).all()
+    return [node for node in map(peer, urls) if node is not None]
+
+
+def tell_peers(person: User) -> list[PeerNode]:
+    """Queue, in the caller's transaction, a job per peer that keeps a visitor account for the person
+    to be told of their erasure; return those peers."""
+    told = peers_to_tell(person)
+    for node in told:
+        jobs.enqueue(TELL_JOB, peer_url=node.url, subject=str(person.id))
+    return told
+
+
+class PeerRefused(Exception):
+    """The peer did not take the event (the job tries again later)."""
+
+
+def tell_peer(peer_url: str, subject: str) -> None:
+    """Job handler: send the peer the event that the person with this subject here was erased."""
+    node = peer(peer_url)
+    if node is None:
+        logger.info("%s is no longer a peer: it was not told of the erasure of subject %s", peer_url, subject)
+        return
+    try:
+        answer = requests.post(node.url + EVENTS_PATH, data=_event(node, subject), timeout=TIMEOUT,
+                               headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json"})
+    except requests.RequestException as exc:
+        raise PeerRefused(f"{node.url} could not be reached: {exc}") from None
+    if answer.status_code != 202:
+        raise PeerRefused(f"{node.url} answered {answer.status_code}: {answer.text[:300]}")
+    logger.info("Told %s that subject %s was erased here", node.url, subject)
+
+
+def _event(node: PeerNode, subject: str) -> str:
+    key = federation().signing_key()
+    claims = {"iss": own_url(), "aud": node.url, "iat": int(time.time()), "jti": secrets.token_urlsafe(16),
+              "events": {PURGED: {"subject": {"format": "iss_sub", "iss": own_url(), "sub": subject}}}}
+    return jwt.encode({"alg": ALGORITHM, "kid": key.id, "typ": "secevent+jwt"}, claims,
+                      OKPKey.import_key(key.private_key), algorithms=[ALGORITHM])
+
+
+class Refused(Exception):
+    """An event that is not taken: RFC 8935's error code, and a sentence for the sender's log."""
+
+    def __init__(self, err: str, description: str):
+        super().__init__(description)
+        self.err, self.description = err, description
+
+
+@dataclass(frozen=True)
+class Purge:
+    """A checked "account purged" event: the peer it came from, and the visitor account to erase
+    (None when there is none: the person never visited, or was erased already)."""
+
+    home: PeerNode
+    visitor: User | None
+
+
+def received(body: bytes, content_type: str) -> Purge:
+    """Check an event a peer pushed; Refused says what is wrong with it."""
+    if content_type.split(";")[0].strip().lower() != CONTENT_TYPE:
+        raise Refused("invalid_request", f"The event must be sent as {CONTENT_TYPE}.")
+    if not body or len(body) > MAX_TOKEN:
+        raise Refused("invalid_request", "The event is empty or too long.")
+    try:
+        issuer = json.loads(extract_compact(body.strip()).payload).get("iss")
+    except (JoseError, ValueError, AttributeError):
+        raise Refused("invalid_request", "The event is not a signed JWT.") from None
+    home = peer(issuer) if isinstance(issuer, str) else None
+    if home is None:
+        raise Refused("invalid_issuer", "The event's issuer is not a peer of this node.")
+    keys = KeySet([OKPKey.import_key(key, {"kid": kid}) for kid, key in home.keys.items()])
+    try:
+        token = jwt.decode(body.strip(), keys, algorithms=[ALGORITHM])
+    except (JoseError, ValueError):
+        raise Refused("invalid_key", f"The event is not signed by a key of {home.url}.") from None
+    now = int(time.time())
+    registry = jwt.JWTClaimsRegistry(
+        now=now, leeway=LEEWAY, iss={"essential": True, "value": home.url}, jti={"essential": True},
+        iat={"essential": True})
+    try:
+        registry.validate(token.claims)
+    except ClaimError as exc:
+        raise Refused("invalid_request", f"The event's {exc.claim} does not check out.") from None
+    if token.claims.get("aud") != own_url():
+        raise Refused("invalid_audience", f"The event is not addressed to this node ({own_url()}).")
+    if not now - LEEWAY <= token.claims["iat"] <= now + LEEWAY:
+        raise Refused("invalid_request", "The event was not issued within five minutes of now.")
+    subject = _subject(token.claims.get("events"))
+    if not isinstance(subject, dict) or subject.get("format") != "iss_sub" or subject.get("iss") != home.url \
+            or not isinstance(subject.get("sub"), str) or not subject["sub"]:
+        raise Refused("invalid_request", "The event is not an account-purged event naming a person of its issuer.")
+    visitor = db.session.scalar(select(User).where(User.home_issuer == home.url,
+                                                   User.home_subject == subject["sub"]))
+    return Purge(home, visitor)
+
+
+def _subject(events: object) -> object:
+    """The subject of the account-purged event among `events`, or None."""
+    event = events.get(PURGED) if isinstance(events, dict) else None
+    return event.get("subject") if isinstance(event, dict) else None
+
+
+def init_app(app: Flask) -> None:
+    # Tried for about a week: 1, 2, 4… minutes, then every six hours (a peer may be down for days).
+    jobs.register(app, TELL_JOB, tell_peer, max_attempts=40,
+                  retry_after=lambda attempts: min(30 * 2 ** attempts, 6 * 3600))
