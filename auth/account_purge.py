@@ -8,10 +8,11 @@ this node's URL and the person's subject here (auth/visitors.py). When the perso
 with the type ``application/secevent+jwt``, answered 202. The token is a JWT signed with this node's
 federation key (the key that signs its ID tokens), names the person by issuer and subject alone, and is
 good for a few minutes around its ``iat``. A job per peer sends it, and tries again for days while the
-peer is down or refuses it.
+peer is down or refuses it (and waits, without counting tries, while the agreement is suspended).
 
-A peer checks the token as it checks an ID token (a key of the issuer, which must be one of its peers;
-its own URL as audience; the times) and erases the visitor account as its own administrator would: what
+A peer checks the token as it checks an ID token (a key of the issuer, which must be one of its peers,
+even one whose agreement it has suspended, since an erasure only takes data away; its own URL as
+audience; the times) and erases the visitor account as its own administrator would: what
 the visitor wrote there stays, by "former staff". A token sent again erases nothing more, so no record of
 tokens seen is kept.
 """
@@ -47,6 +48,8 @@ TELL_JOB = "auth.tell_peer_of_erasure"
 LEEWAY = 300
 #: Seconds a peer may take to answer.
 TIMEOUT = 10
+#: How often a peer whose agreement is suspended or pending is looked at again, to be told once it is active.
+SUSPENDED_RETRY_SECONDS = 3600.0
 #: The longest a token may be; an erasure event is a few hundred bytes.
 MAX_TOKEN = 8192
 
@@ -77,6 +80,8 @@ def tell_peer(peer_url: str, subject: str) -> None:
     if node is None:
         logger.info("%s is no longer a peer: it was not told of the erasure of subject %s", peer_url, subject)
         return
+    if not node.active:  # nothing is sent to a peer while the agreement is not active; it is told once it is
+        raise jobs.Postpone(f"the agreement with {node.url} is {node.state}", seconds=SUSPENDED_RETRY_SECONDS)
     try:
         answer = requests.post(node.url + EVENTS_PATH, data=_event(node, subject), timeout=TIMEOUT,
                                headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json"})

@@ -311,3 +311,16 @@ def test_the_peers_where_a_person_signed_in_are_named_and_told_of_the_erasure(ap
     told = db.session.scalars(select(jobs.Job).where(jobs.Job.kind == account_purge.TELL_JOB)).all()
     assert [job.payload for job in told] == [{"peer_url": PEER, "subject": str(maria_id)}], "only where she visited"
     assert db.session.scalar(select(Consent).where(Consent.user_id == maria_id)) is None
+
+
+def test_a_peer_whose_agreement_is_suspended_is_told_once_it_is_active_again(app, make_user):
+    maria = make_user("maria")
+    add_peer(state="suspended")
+    db.session.add(Consent(user_id=maria.id, client_id=PEER))
+    db.session.commit()
+    erasure.erase_person(None, maria)
+    db.session.commit()
+    jobs.run_pending()
+    job = db.session.scalars(select(jobs.Job).where(jobs.Job.kind == account_purge.TELL_JOB)).one()
+    assert (job.state, job.attempts) == (jobs.PENDING, 0), "waiting, without using up its tries"
+    assert "the agreement with http://127.0.0.1:5999 is suspended" in job.last_error
