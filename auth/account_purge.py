@@ -143,7 +143,8 @@ def received(body: bytes, content_type: str) -> Purge:
         registry.validate(token.claims)
     except ClaimError as exc:
         raise Refused("invalid_request", f"The event's {exc.claim} does not check out.") from None
-    if token.claims.get("aud") != own_url():
+    audience = token.claims.get("aud")
+    if audience != own_url() and not (isinstance(audience, list) and own_url() in audience):
         raise Refused("invalid_audience", f"The event is not addressed to this node ({own_url()}).")
     if not now - LEEWAY <= token.claims["iat"] <= now + LEEWAY:
         raise Refused("invalid_request", "The event was not issued within five minutes of now.")
