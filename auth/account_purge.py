@@ -18,22 +18,16 @@ tokens seen is kept.
 """
 from __future__ import annotations
 
-import json
 import logging
-import secrets
-import time
 from dataclasses import dataclass
 
-import requests
 from flask import Flask
-from joserfc import jwt
-from joserfc.errors import ClaimError, JoseError
-from joserfc.jwk import KeySet, OKPKey
-from joserfc.jws import extract_compact
 from sqlalchemy import select
 
+from auth import provider
 from auth.models import Consent, User
-from auth.sign_on import ALGORITHM, PeerNode, federation, own_url, peer
+from auth.peer_signin import EventRefused as Refused, verify_security_event
+from auth.sign_on import PeerNode, federation, own_url, peer
 from knet import jobs
 from knet.db import db
 
@@ -43,11 +37,6 @@ EVENTS_PATH = "/auth/peers/events"
 CONTENT_TYPE = "application/secevent+jwt"
 PURGED = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
 TELL_JOB = "auth.tell_peer_of_erasure"
-#: Seconds between a token's issue and its arrival tolerated either way (clocks differ a little; a
-#: token is sent as soon as it is made).
-LEEWAY = 300
-#: Seconds a peer may take to answer.
-TIMEOUT = 10
 #: How often a peer whose agreement is suspended or pending is looked at again, to be told once it is active.
 SUSPENDED_RETRY_SECONDS = 3600.0
 #: The longest a token may be; an erasure event is a few hundred bytes.
@@ -82,30 +71,12 @@ def tell_peer(peer_url: str, subject: str) -> None:
         return
     if not node.active:  # nothing is sent to a peer while the agreement is not active; it is told once it is
         raise jobs.Postpone(f"the agreement with {node.url} is {node.state}", seconds=SUSPENDED_RETRY_SECONDS)
-    try:
-        answer = requests.post(node.url + EVENTS_PATH, data=_event(node, subject), timeout=TIMEOUT,
-                               headers={"Content-Type": CONTENT_TYPE, "Accept": "application/json"})
-    except requests.RequestException as exc:
-        raise PeerRefused(f"{node.url} could not be reached: {exc}") from None
-    if answer.status_code != 202:
-        raise PeerRefused(f"{node.url} answered {answer.status_code}: {answer.text[:300]}")
+    event = provider.security_event(node.url, {PURGED: {"subject": {"format": "iss_sub", "iss": own_url(),
+                                                                   "sub": subject}}})
+    problem = federation().send_security_event(node.url + EVENTS_PATH, event)
+    if problem is not None:
+        raise PeerRefused(problem)
     logger.info("Told %s that subject %s was erased here", node.url, subject)
-
-
-def _event(node: PeerNode, subject: str) -> str:
-    key = federation().signing_key()
-    claims = {"iss": own_url(), "aud": node.url, "iat": int(time.time()), "jti": secrets.token_urlsafe(16),
-              "events": {PURGED: {"subject": {"format": "iss_sub", "iss": own_url(), "sub": subject}}}}
-    return jwt.encode({"alg": ALGORITHM, "kid": key.id, "typ": "secevent+jwt"}, claims,
-                      OKPKey.import_key(key.private_key), algorithms=[ALGORITHM])
-
-
-class Refused(Exception):
-    """An event that is not taken: RFC 8935's error code, and a sentence for the sender's log."""
-
-    def __init__(self, err: str, description: str):
-        super().__init__(description)
-        self.err, self.description = err, description
 
 
 @dataclass(frozen=True)
@@ -123,32 +94,8 @@ def received(body: bytes, content_type: str) -> Purge:
         raise Refused("invalid_request", f"The event must be sent as {CONTENT_TYPE}.")
     if not body or len(body) > MAX_TOKEN:
         raise Refused("invalid_request", "The event is empty or too long.")
-    try:
-        issuer = json.loads(extract_compact(body.strip()).payload).get("iss")
-    except (JoseError, ValueError, AttributeError):
-        raise Refused("invalid_request", "The event is not a signed JWT.") from None
-    home = peer(issuer) if isinstance(issuer, str) else None
-    if home is None:
-        raise Refused("invalid_issuer", "The event's issuer is not a peer of this node.")
-    keys = KeySet([OKPKey.import_key(key, {"kid": kid}) for kid, key in home.keys.items()])
-    try:
-        token = jwt.decode(body.strip(), keys, algorithms=[ALGORITHM])
-    except (JoseError, ValueError):
-        raise Refused("invalid_key", f"The event is not signed by a key of {home.url}.") from None
-    now = int(time.time())
-    registry = jwt.JWTClaimsRegistry(
-        now=now, leeway=LEEWAY, iss={"essential": True, "value": home.url}, jti={"essential": True},
-        iat={"essential": True})
-    try:
-        registry.validate(token.claims)
-    except ClaimError as exc:
-        raise Refused("invalid_request", f"The event's {exc.claim} does not check out.") from None
-    audience = token.claims.get("aud")
-    if audience != own_url() and not (isinstance(audience, list) and own_url() in audience):
-        raise Refused("invalid_audience", f"The event is not addressed to this node ({own_url()}).")
-    if not now - LEEWAY <= token.claims["iat"] <= now + LEEWAY:
-        raise Refused("invalid_request", "The event was not issued within five minutes of now.")
-    subject = _subject(token.claims.get("events"))
+    home, claims = verify_security_event(body.strip())
+    subject = _subject(claims.get("events"))
     if not isinstance(subject, dict) or subject.get("format") != "iss_sub" or subject.get("iss") != home.url \
             or not isinstance(subject.get("sub"), str) or not subject["sub"]:
         raise Refused("invalid_request", "The event is not an account-purged event naming a person of its issuer.")

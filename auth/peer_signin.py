@@ -11,6 +11,7 @@ peered), `iss`, `aud`, `nonce` and `exp` are checked before anyone is signed in.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
 import secrets
@@ -22,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet, OKPKey
+from joserfc.jws import extract_compact
 from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import delete
@@ -44,6 +46,8 @@ PENDING = timedelta(minutes=10)
 TIMEOUT = 10
 #: Clock difference between nodes tolerated when checking an ID token's times.
 LEEWAY = 30
+#: Seconds between a security event's issue and its arrival tolerated either way (it is sent as soon as made).
+SECURITY_EVENT_LEEWAY = 300
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_SECONDS = 60
 
@@ -144,6 +148,45 @@ def verify_id_token(id_token: object, home: PeerNode, audience: str, nonce: str)
         logger.warning("ID token from %s refused: %s", home.url, exc)
         raise _not_trusted(home, f"id_token_{exc.claim}") from None
     return token.claims
+
+
+class EventRefused(Exception):
+    """A security event that is not taken: RFC 8935's error code, and a sentence for the sender's log."""
+
+    def __init__(self, err: str, description: str):
+        super().__init__(description)
+        self.err, self.description = err, description
+
+
+def verify_security_event(token: bytes) -> tuple[PeerNode, dict]:
+    """The peer that sent this Security Event Token (RFC 8417) and the token's claims, once its signature
+    (by a key of its issuer, which must be a peer, even one whose agreement is suspended), audience (this
+    node) and time (within SECURITY_EVENT_LEEWAY of now) check out; EventRefused otherwise."""
+    try:
+        issuer = json.loads(extract_compact(token).payload).get("iss")
+    except (JoseError, ValueError, AttributeError):
+        raise EventRefused("invalid_request", "The event is not a signed JWT.") from None
+    home = peer(issuer) if isinstance(issuer, str) else None
+    if home is None:
+        raise EventRefused("invalid_issuer", "The event's issuer is not a peer of this node.")
+    keys = KeySet([OKPKey.import_key(key, {"kid": kid}) for kid, key in home.keys.items()])
+    try:
+        claims = jwt.decode(token, keys, algorithms=[ALGORITHM]).claims
+    except (JoseError, ValueError):
+        raise EventRefused("invalid_key", f"The event is not signed by a key of {home.url}.") from None
+    now = int(time.time())
+    registry = jwt.JWTClaimsRegistry(now=now, leeway=SECURITY_EVENT_LEEWAY, iss={"essential": True, "value": home.url},
+                                     jti={"essential": True}, iat={"essential": True})
+    try:
+        registry.validate(claims)
+    except ClaimError as exc:
+        raise EventRefused("invalid_request", f"The event's {exc.claim} does not check out.") from None
+    audience = claims.get("aud")
+    if audience != own_url() and not (isinstance(audience, list) and own_url() in audience):
+        raise EventRefused("invalid_audience", f"The event is not addressed to this node ({own_url()}).")
+    if not now - SECURITY_EVENT_LEEWAY <= claims["iat"] <= now + SECURITY_EVENT_LEEWAY:
+        raise EventRefused("invalid_request", "The event was not issued within five minutes of now.")
+    return home, claims
 
 
 def _not_trusted(home: PeerNode, reason: str) -> Unauthorized:

@@ -347,6 +347,16 @@ def metadata() -> dict:
     }
 
 
+def security_event(audience: str, events: dict) -> str:
+    """A Security Event Token (RFC 8417) from this node to the peer at `audience`, about its own staff:
+    signed with the key that signs its ID tokens."""
+    key = _signing_key()
+    claims = {"iss": own_url(), "aud": audience, "iat": int(time.time()), "jti": secrets.token_urlsafe(16),
+              "events": events}
+    return jwt.encode({"alg": ALGORITHM, "kid": key.id, "typ": "secevent+jwt"}, claims,
+                      OKPKey.import_key(key.private_key), algorithms=[ALGORITHM])
+
+
 def _signing_key() -> NodeKey:
     return federation().signing_key()
 

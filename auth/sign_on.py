@@ -76,6 +76,9 @@ class Federation:
     signing_key: Callable[[], NodeKey]
     #: Every key peers may still see signatures of (the current one and retired ones still in their overlap).
     public_keys: Callable[[], list[NodeKey]]
+    #: POST a Security Event Token (RFC 8935) to an address of a peer: None when it was taken (202),
+    #: else a sentence saying why not.
+    send_security_event: Callable[[str, str], str | None]
 
 
 def set_federation(app: Flask, federation: Federation) -> None:

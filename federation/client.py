@@ -103,6 +103,13 @@ def post_cavage(url: str, document: dict, key_id: str, private_key: RSAPrivateKe
     return _send("POST", url, headers, body, timeout)
 
 
+def post_security_event(url: str, token: str, timeout: tuple = TIMEOUT) -> Answer:
+    """POST a Security Event Token to another node (RFC 8935); the token, a JWT signed with this node's
+    federation key, is what authenticates the request."""
+    headers = {"Content-Type": "application/secevent+jwt", "Accept": "application/json"}
+    return _send("POST", url, headers, token.encode("ascii"), timeout)
+
+
 def get_signed(url: str, ring: KeyRing, node_url: str, timeout: tuple = TIMEOUT) -> Answer:
     """GET from another node, signed (the change log answers only its peers)."""
     headers = {"Accept": f"{ACTIVITY_JSON}, application/json"}

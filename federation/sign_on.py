@@ -9,13 +9,14 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from auth.sign_on import Federation, NodeKey, PeerNode, set_federation
-from federation import keys, peers
+from federation import client, keys, peers
 from federation.models import Peer
 from knet.db import utcnow
 
 
 def init_app(app: Flask) -> None:
-    set_federation(app, Federation(peers=_peers, peer=_peer, signing_key=_signing_key, public_keys=_public_keys))
+    set_federation(app, Federation(peers=_peers, peer=_peer, signing_key=_signing_key, public_keys=_public_keys,
+                                   send_security_event=_send_security_event))
 
 
 def peer_node(peer: Peer, now: datetime | None = None) -> PeerNode:
@@ -50,3 +51,14 @@ def _signing_key() -> NodeKey:
 
 def _public_keys() -> list[NodeKey]:
     return [NodeKey(key.id, key.private_key) for key in _ring().valid()]
+
+
+def _send_security_event(url: str, token: str) -> str | None:
+    try:
+        answer = client.post_security_event(url, token)
+    except client.PeerUnreachable as exc:
+        return str(exc)
+    if answer.status == 202:
+        return None
+    said = answer.document or {}
+    return f"{url} answered {answer.status}" + (f": {said.get('err')} ({said.get('description')})" if said else ".")
