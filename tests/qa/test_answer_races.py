@@ -2,40 +2,13 @@
 number of its visible answers (the list of unanswered questions depends on it)."""
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 from sqlalchemy import func, select
 
 from auth.models import User
 from knet.db import db
 from qa import moderation, services
 from qa.models import Answer, Question
-
-
-def _at_once(app, actions: list[tuple[str, Callable[[User], object]]]) -> list[str]:
-    """Every (username, action) runs in its own thread and transaction, all released together."""
-    start, errors = threading.Barrier(len(actions)), []
-
-    def act(username: str, action: Callable[[User], object]) -> None:
-        with app.app_context():
-            try:
-                actor = User.by_username(username)
-                start.wait()
-                action(actor)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - every failure is reported by the test
-                db.session.rollback()
-                errors.append(f"{username}: {type(exc).__name__}: {exc}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=act, args=action) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
+from tests.qa.at_once import at_once
 
 
 def visible_answers(question_id: int) -> int:
@@ -59,7 +32,7 @@ def test_answers_given_at_once_are_all_counted(app, make_user, make_question, ma
 
     # Eight people answer, while one moderator hides the first answer and another restores the hidden one.
     make_user("moderator2", role="moderator")
-    errors = _at_once(app, [(name, answering) for name in helpers] + [
+    errors = at_once(app, [(name, answering) for name in helpers] + [
         ("moderator", lambda actor: moderation.hide(actor, "answer", first_id, "Εκτός θέματος")),
         ("moderator2", lambda actor: moderation.restore(actor, "answer", hidden_id))])
     db.session.expire_all()

@@ -1,40 +1,18 @@
 """Votes sent at the same moment: each person's vote counts once and the score is the sum of the votes."""
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select
 
-from auth.models import User
 from knet.db import db
 from qa import services
 from qa.models import Answer, Vote
+from tests.qa.at_once import at_once
 
 
 def _vote_at_once(app, votes: list[tuple[str, int]], answer_id: int) -> list[str]:
     """Every (username, value) votes in its own thread and transaction, all released together."""
-    start, errors = threading.Barrier(len(votes)), []
-
-    def cast(username: str, value: int) -> None:
-        with app.app_context():
-            try:
-                actor = User.by_username(username)
-                reply = db.session.get(Answer, answer_id)
-                start.wait()
-                services.vote(actor, value, answer=reply)
-                db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - every failure is reported by the test
-                db.session.rollback()
-                errors.append(f"{username}: {type(exc).__name__}: {exc}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=cast, args=vote) for vote in votes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
+    return at_once(app, [(username, lambda actor, value=value: services.vote(
+        actor, value, answer=db.session.get(Answer, answer_id))) for username, value in votes])
 
 
 def test_concurrent_votes_never_count_twice(app, make_user, make_question, make_answer, database_kind):
