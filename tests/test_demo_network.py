@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import queue
+import random
 import re
 import signal
 import socket
@@ -43,12 +44,13 @@ def port_is_free(port: int) -> bool:
 
 
 def three_free_ports() -> int:
-    """A port P such that P, P+1 and P+2 are free on 127.0.0.1."""
+    """A port P such that P, P+1 and P+2 are free on 127.0.0.1, below the kernel's ephemeral range: the
+    ports it hands out (to the other tests' servers running beside this one, and as the source port of
+    every connection) never land there, so none can take P+1 between this choice and the demo's start."""
+    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            first = sock.getsockname()[1]
-        if first + 2 <= 65535 and all(port_is_free(first + offset) for offset in range(3)):
+        first = random.randrange(max(1024, lowest_ephemeral - 12_000), lowest_ephemeral - 2)
+        if all(port_is_free(first + offset) for offset in range(3)):
             return first
     pytest.fail("No three consecutive free ports on 127.0.0.1.")
 
